@@ -1,0 +1,71 @@
+# kvcache: `make lab` opens the notebook, `make test` runs every test.
+# Everything installed lands in .build/ (tools, venv, kernel spec) or
+# widgets/assets/ (chart library), so nothing outside the repo changes.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BUILD   := $(CURDIR)/.build
+BIN     := $(BUILD)/bin
+VENV    := $(BUILD)/venv
+KERNELS := $(BUILD)/jupyter
+PYTHON  ?= python3
+GOPLS_VERSION := v0.23.0
+LAB_ARGS ?=
+
+export PATH := $(BIN):$(VENV)/bin:$(PATH)
+
+ECHARTS := widgets/assets/dist/echarts.min.js
+
+.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+lab: setup ## install what is missing, then open JupyterLab on notebooks/kvcache.ipynb
+	JUPYTER_PATH=$(KERNELS) jupyter lab $(LAB_ARGS) notebooks/kvcache.ipynb
+
+setup: tools venv kernel assets ## install the Go tools, the venv, the GoNB kernel and the chart library
+
+tools: $(BIN)/gonb $(BIN)/goimports $(BIN)/gopls ## gonb, goimports (go.mod tools) and gopls
+
+$(BIN)/gonb $(BIN)/goimports: go.mod go.sum
+	GOBIN=$(BIN) go install tool
+	@touch $(BIN)/gonb $(BIN)/goimports
+
+# gopls needs another golang.org/x/tools than goimports, so it is installed on its own, pinned.
+$(BIN)/gopls:
+	GOBIN=$(BIN) GOFLAGS= go install golang.org/x/tools/gopls@$(GOPLS_VERSION)
+
+venv: $(VENV)/.installed ## Python venv with JupyterLab and nbclient (requirements.txt)
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+kernel: $(KERNELS)/kernels/gonb/kernel.json ## the GoNB kernel spec, in .build/jupyter
+
+$(KERNELS)/kernels/gonb/kernel.json: $(BIN)/gonb $(BIN)/goimports $(BIN)/gopls
+	JUPYTER_DATA_DIR=$(KERNELS) gonb --install
+
+assets: $(ECHARTS) ## ECharts from npm (widgets/assets/package-lock.json)
+
+$(ECHARTS): widgets/assets/package.json widgets/assets/package-lock.json
+	cd widgets/assets && npm ci --no-audit --no-fund --loglevel=error
+	cp widgets/assets/node_modules/echarts/dist/echarts.min.js $@
+
+test: setup vet gotest notebooks ## vet, unit tests, and every notebook run headless
+
+vet:
+	go vet ./...
+
+gotest:
+	go test ./...
+
+notebooks: setup ## execute every notebook headless; fail on any error output
+	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb
+
+clean: ## remove everything make installed or wrote
+	rm -rf $(BUILD) widgets/assets/node_modules $(ECHARTS) reports
