@@ -18,7 +18,7 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks clean
+.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,7 +56,7 @@ $(ECHARTS): widgets/assets/package.json widgets/assets/package-lock.json
 	cd widgets/assets && npm ci --no-audit --no-fund --loglevel=error
 	cp widgets/assets/node_modules/echarts/dist/echarts.min.js $@
 
-test: setup vet gotest notebooks ## vet, unit tests, and every notebook run headless
+test: setup vet gotest notebooks e2e ## vet, unit tests, every notebook headless, the browser workflow
 
 vet:
 	go vet ./...
@@ -67,5 +67,8 @@ gotest:
 notebooks: setup ## execute every notebook headless; fail on any error output
 	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb
 
+e2e: setup ## the JupyterLab workflow and the exported HTML in headless Chromium
+	KVCACHE_E2E=1 go test ./tests/e2e -count=1 -timeout 20m -v
+
 clean: ## remove everything make installed or wrote
-	rm -rf $(BUILD) widgets/assets/node_modules $(ECHARTS) reports
+	rm -rf $(BUILD) widgets/assets/node_modules $(ECHARTS) reports screenshots
