@@ -197,13 +197,28 @@ func LookupHardware(name string, cal *Calibrator) (Hardware, error) {
 		}
 		return cal.Hardware()
 	}
+	var prefixed []Hardware // presets whose name starts with the query: h100 -> h100-sxm
 	for _, h := range Presets() {
 		if hardwareKey(h.Name) == key {
 			return h, nil
 		}
+		if key != "" && strings.HasPrefix(hardwareKey(h.Name), key) {
+			prefixed = append(prefixed, h)
+		}
 	}
-	return Hardware{}, fmt.Errorf("cost: unknown hardware %q; presets: %s (kvsim hardware lists their figures)",
-		name, strings.Join(HardwareNames(), ", "))
+	if len(prefixed) == 1 {
+		return prefixed[0], nil
+	}
+	hint := ""
+	if len(prefixed) > 1 {
+		names := make([]string, len(prefixed))
+		for i, h := range prefixed {
+			names[i] = h.Name
+		}
+		hint = " (did you mean " + strings.Join(names, " or ") + "?)"
+	}
+	return Hardware{}, fmt.Errorf("cost: unknown hardware %q%s; presets: %s (kvsim hardware lists their figures)",
+		name, hint, strings.Join(HardwareNames(), ", "))
 }
 
 // HardwareNames lists every preset name, this-cpu last.

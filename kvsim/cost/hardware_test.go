@@ -82,7 +82,10 @@ func TestDatasheetFigures(t *testing.T) {
 }
 
 func TestLookupHardwareIsLooseAndListsPresetsWhenUnknown(t *testing.T) {
-	for query, want := range map[string]string{"H100 SXM": "h100-sxm", "A100_80GB": "a100-80gb", "RTX 4090": "rtx-4090", "This CPU": "this-cpu"} {
+	for query, want := range map[string]string{"H100 SXM": "h100-sxm", "A100_80GB": "a100-80gb", "RTX 4090": "rtx-4090", "This CPU": "this-cpu", "H100": "h100-sxm", "4090": "", "h2": "h200"} {
+		if want == "" {
+			continue
+		}
 		h, err := LookupHardware(query, NewCalibrator(fixedCPU))
 		if err != nil || h.Name != want {
 			t.Errorf("LookupHardware(%q) = %s, %v; want %s", query, h.Name, err, want)
@@ -96,6 +99,9 @@ func TestLookupHardwareIsLooseAndListsPresetsWhenUnknown(t *testing.T) {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not list preset %s", err, name)
 		}
+	}
+	if _, err := LookupHardware("a100", nil); err == nil || !strings.Contains(err.Error(), "a100-40gb or a100-80gb") {
+		t.Errorf("ambiguous a100: %v", err)
 	}
 	if _, err := LookupHardware("this-cpu", nil); err == nil || !strings.Contains(err.Error(), "Calibrator") {
 		t.Errorf("this-cpu without a calibrator: %v", err)

@@ -173,10 +173,21 @@ func (p *Predictor) checkContext(context int) error {
 		return fmt.Errorf("cost: context %d must be 0 or more tokens", context)
 	}
 	if context+1 > p.spec.MaxContext && !p.opt.AllowLongContext {
-		return fmt.Errorf("cost: context %d exceeds %s's maximum: its window holds %d positions, so the context before a new token is at most %d; allow longer contexts explicitly (--allow-long) to extrapolate",
-			context, p.spec.Name, p.spec.MaxContext, p.spec.MaxContext-1)
+		return &ContextError{Model: p.spec.Name, Context: context, MaxContext: p.spec.MaxContext}
 	}
 	return nil
+}
+
+// ContextError reports a context beyond the model's trained window.
+type ContextError struct {
+	Model      string
+	Context    int // tokens before the new one
+	MaxContext int // positions the model was trained on
+}
+
+func (e *ContextError) Error() string {
+	return fmt.Sprintf("cost: context %d exceeds %s's maximum: its window holds %d positions, so the context before a new token is at most %d; allow longer contexts explicitly (--allow-long) to extrapolate",
+		e.Context, e.Model, e.MaxContext, e.MaxContext-1)
 }
 
 func checkBatch(batch int) error {

@@ -1,6 +1,10 @@
 package cost
 
-import "testing"
+import (
+	"testing"
+
+	"kvcache/kvsim/model"
+)
 
 func TestServingPrefill(t *testing.T) {
 	for _, name := range []string{"llama3-8b", "mistral-7b", "gpt3-175b"} {
@@ -67,4 +71,28 @@ func TestServingDecode(t *testing.T) {
 	if sv.DecodeSeconds(0, 100) != 0 || sv.PrefillSeconds(0, 100) != 0 || sv.PrefillSeconds(-3, 0) != 0 {
 		t.Error("empty work should cost nothing")
 	}
+}
+
+// BenchmarkServingDecodeSeconds is the price of one DecodeSeconds call, which
+// the simulator makes every step (GPT-3 175B at TP 8: 96 layers of kernels).
+func BenchmarkServingDecodeSeconds(b *testing.B) {
+	h, _ := LookupHardware("h100-sxm", nil)
+	s := mustSpecB(b, "gpt3-175b")
+	p, err := New(s, h, Options{TP: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sv := p.Serving()
+	for i := 0; b.Loop(); i++ {
+		sv.DecodeSeconds(32, 32*1000+i%1000)
+	}
+}
+
+func mustSpecB(b *testing.B, name string) model.Spec {
+	b.Helper()
+	s, err := model.NewCatalog().Lookup(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
