@@ -3,6 +3,7 @@ package cost
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -120,6 +121,7 @@ const (
 // call. this-cpu is not among them: it is measured (see Calibrator).
 func Presets() []Hardware {
 	gpu := func(h Hardware) Hardware {
+		h.PeakFLOPS = maps.Clone(h.PeakFLOPS) // presets sharing a chip share no map
 		h.ComputeEfficiency, h.BandwidthEfficiency = gpuComputeEfficiency, gpuBandwidthEfficiency
 		h.LaunchSeconds, h.KernelGapSeconds = gpuLaunchSeconds, gpuKernelGapSeconds
 		h.LinkEfficiency, h.AllReduceLatency = linkEfficiency, allReduceLatency

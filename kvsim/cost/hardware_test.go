@@ -23,7 +23,7 @@ func mustHardware(t *testing.T, name string) Hardware {
 	return h
 }
 
-func mustSpec(t *testing.T, name string) model.Spec {
+func mustSpec(t testing.TB, name string) model.Spec {
 	t.Helper()
 	s, err := model.NewCatalog().Lookup(name)
 	if err != nil {

@@ -1,7 +1,6 @@
 package cost
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -293,6 +292,3 @@ func (p *Predictor) window(n float64) float64 {
 	}
 	return n
 }
-
-// errDoesNotFit is returned by helpers that need a fitting step.
-var errDoesNotFit = errors.New("cost: does not fit in device memory")

@@ -1,10 +1,6 @@
 package cost
 
-import (
-	"testing"
-
-	"kvcache/kvsim/model"
-)
+import "testing"
 
 func TestServingPrefill(t *testing.T) {
 	for _, name := range []string{"llama3-8b", "mistral-7b", "gpt3-175b"} {
@@ -77,7 +73,7 @@ func TestServingDecode(t *testing.T) {
 // the simulator makes every step (GPT-3 175B at TP 8: 96 layers of kernels).
 func BenchmarkServingDecodeSeconds(b *testing.B) {
 	h, _ := LookupHardware("h100-sxm", nil)
-	s := mustSpecB(b, "gpt3-175b")
+	s := mustSpec(b, "gpt3-175b")
 	p, err := New(s, h, Options{TP: 8})
 	if err != nil {
 		b.Fatal(err)
@@ -86,13 +82,4 @@ func BenchmarkServingDecodeSeconds(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		sv.DecodeSeconds(32, 32*1000+i%1000)
 	}
-}
-
-func mustSpecB(b *testing.B, name string) model.Spec {
-	b.Helper()
-	s, err := model.NewCatalog().Lookup(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s
 }
