@@ -128,6 +128,11 @@ func Presets() []Hardware {
 		if h.DefaultDType == "" {
 			h.DefaultDType = model.BF16
 		}
+		h.Source += fmt.Sprintf(". Assumed, not from the datasheet (kvsim/cost doc): compute efficiency %.2f, bandwidth efficiency %.2f, %g µs per eager launch, %g µs per kernel",
+			h.ComputeEfficiency, h.BandwidthEfficiency, h.LaunchSeconds*1e6, h.KernelGapSeconds*1e6)
+		if h.MaxTP > 1 {
+			h.Source += fmt.Sprintf(", link efficiency %.2f, %g µs per all-reduce", h.LinkEfficiency, h.AllReduceLatency*1e6)
+		}
 		return h
 	}
 	const (
