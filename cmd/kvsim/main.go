@@ -26,7 +26,9 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"models": {"list the model catalog, or show one model in full", runModels},
+		"models":   {"list the model catalog, or show one model in full", runModels},
+		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
+		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 	}
 }
 

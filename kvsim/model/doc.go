@@ -34,4 +34,9 @@
 //	PrefillFLOPs(P)          = 2 x layer weights x P + 2 x LM head + attention over the causal triangle
 //
 // where AttentionFLOPsPerPosition = layers x 2 x heads x (qk_dim + v_dim).
+//
+// For cost models: MatmulWeights splits MatmulParams by matrix (QKV, O, MLP,
+// expert, router, LM head); AttendedPositions(cached, n) sums the positions n
+// new tokens attend to after cached ones; ActivationBytes and LogitsBytes size
+// the transient memory of a forward pass.
 package model

@@ -1,0 +1,268 @@
+package cost
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"kvcache/kvsim/model"
+)
+
+// ThisCPU is the name of the preset measured on the running machine.
+const ThisCPU = "this-cpu"
+
+// Hardware is one accelerator (or CPU) as the roofline sees it: peak rates
+// from a datasheet (or a measurement), the fractions of them real kernels
+// reach, and the fixed costs of launching work.
+type Hardware struct {
+	Name   string `json:"name"`
+	Device string `json:"device"` // SKU, e.g. "NVIDIA H100 SXM5 80GB"
+
+	// PeakFLOPS is the dense peak per data type, in FLOP/s (no 2:4 sparsity).
+	// A data type missing here cannot be predicted on this hardware.
+	PeakFLOPS map[model.DType]float64 `json:"peak_flops"`
+	// MatvecFLOPS, when set, caps matrix-vector work: a kernel whose every
+	// weight is reused by M rows runs at most at M x MatvecFLOPS (this-cpu,
+	// where the Go matvec kernel is slower than streaming memory allows).
+	MatvecFLOPS map[model.DType]float64 `json:"matvec_flops,omitempty"`
+
+	MemoryBandwidth float64 `json:"memory_bandwidth"` // bytes/s, device memory
+	MemoryBytes     int64   `json:"memory_bytes"`     // device memory
+
+	ComputeEfficiency   float64 `json:"compute_efficiency"`   // achievable fraction of PeakFLOPS
+	BandwidthEfficiency float64 `json:"bandwidth_efficiency"` // achievable fraction of MemoryBandwidth
+
+	// LaunchSeconds is the host's cost to issue one kernel in eager mode
+	// (framework dispatch + driver launch). The host runs ahead of the device,
+	// so it only shows when kernels are shorter than it. In graph mode the
+	// host pays it once per step.
+	LaunchSeconds float64 `json:"launch_s"`
+	// KernelGapSeconds is the device-side fixed cost of every kernel (the gap
+	// between dependent kernels, or a CPU fork-join), paid in both modes.
+	KernelGapSeconds float64 `json:"kernel_gap_s"`
+
+	MaxTP            int     `json:"max_tp"`             // devices one tensor-parallel group may span
+	LinkBandwidth    float64 `json:"link_bandwidth"`     // bytes/s per direction per device, for all-reduce
+	LinkEfficiency   float64 `json:"link_efficiency"`    // achievable fraction of LinkBandwidth
+	AllReduceLatency float64 `json:"all_reduce_latency"` // seconds per all-reduce, on top of the transfer
+	Link             string  `json:"link,omitempty"`     // what the link is, e.g. "NVLink 4"
+
+	DefaultDType model.DType `json:"default_dtype"`
+	Source       string      `json:"source"`
+}
+
+// DTypes lists the data types the hardware has a peak figure for, widest first.
+func (h Hardware) DTypes() []model.DType {
+	var out []model.DType
+	for _, d := range model.DTypes() {
+		if h.PeakFLOPS[d] > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Validate checks that every figure the roofline divides by is positive.
+func (h Hardware) Validate() error {
+	bad := func(field string, v float64) error {
+		return fmt.Errorf("cost: hardware %s: %s is %g; it must be positive", h.Name, field, v)
+	}
+	if strings.TrimSpace(h.Name) == "" {
+		return errors.New("cost: hardware has no name")
+	}
+	if len(h.DTypes()) == 0 {
+		return fmt.Errorf("cost: hardware %s: no peak FLOP/s figure for any data type", h.Name)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"memory bandwidth", h.MemoryBandwidth},
+		{"memory size", float64(h.MemoryBytes)},
+		{"compute efficiency", h.ComputeEfficiency},
+		{"bandwidth efficiency", h.BandwidthEfficiency},
+	} {
+		if !(f.v > 0) {
+			return bad(f.name, f.v)
+		}
+	}
+	if h.ComputeEfficiency > 1 || h.BandwidthEfficiency > 1 {
+		return fmt.Errorf("cost: hardware %s: efficiencies are fractions of peak, at most 1", h.Name)
+	}
+	if h.LaunchSeconds < 0 || h.KernelGapSeconds < 0 {
+		return fmt.Errorf("cost: hardware %s: launch costs cannot be negative", h.Name)
+	}
+	if h.MaxTP < 1 {
+		return bad("max_tp", float64(h.MaxTP))
+	}
+	if h.MaxTP > 1 && !(h.LinkBandwidth > 0 && h.LinkEfficiency > 0) {
+		return fmt.Errorf("cost: hardware %s: tensor parallelism needs a link bandwidth and efficiency", h.Name)
+	}
+	if h.PeakFLOPS[h.DefaultDType] <= 0 {
+		return fmt.Errorf("cost: hardware %s: default dtype %s has no peak figure", h.Name, h.DefaultDType)
+	}
+	return nil
+}
+
+// Figures common to the GPU presets; see doc.go for where each comes from.
+const (
+	gpuComputeEfficiency   = 0.70  // large bf16 GEMMs and FlashAttention-2 reach 50-80% of the dense peak
+	gpuBandwidthEfficiency = 0.80  // streaming kernels reach 80-90% of datasheet bandwidth
+	gpuLaunchSeconds       = 25e-6 // PyTorch eager: Python + dispatcher + cudaLaunchKernel per op (from gpt-fast, doc.go)
+	gpuKernelGapSeconds    = 2e-6  // back-to-back dependent kernels on a stream or in a CUDA graph
+	linkEfficiency         = 0.80  // nccl-tests bus bandwidth vs the per-direction link figure
+	allReduceLatency       = 10e-6 // one small NCCL all-reduce inside an NVLink node
+	gib                    = 1 << 30
+)
+
+// Presets returns the datasheet hardware presets, a fresh copy on each
+// call. this-cpu is not among them: it is measured (see Calibrator).
+func Presets() []Hardware {
+	gpu := func(h Hardware) Hardware {
+		h.PeakFLOPS = maps.Clone(h.PeakFLOPS) // presets sharing a chip share no map
+		h.ComputeEfficiency, h.BandwidthEfficiency = gpuComputeEfficiency, gpuBandwidthEfficiency
+		h.LaunchSeconds, h.KernelGapSeconds = gpuLaunchSeconds, gpuKernelGapSeconds
+		h.LinkEfficiency, h.AllReduceLatency = linkEfficiency, allReduceLatency
+		if h.DefaultDType == "" {
+			h.DefaultDType = model.BF16
+		}
+		h.Source += fmt.Sprintf(". Assumed, not from the datasheet (kvsim/cost doc): compute efficiency %.2f, bandwidth efficiency %.2f, %g µs per eager launch, %g µs per kernel",
+			h.ComputeEfficiency, h.BandwidthEfficiency, h.LaunchSeconds*1e6, h.KernelGapSeconds*1e6)
+		if h.MaxTP > 1 {
+			h.Source += fmt.Sprintf(", link efficiency %.2f, %g µs per all-reduce", h.LinkEfficiency, h.AllReduceLatency*1e6)
+		}
+		return h
+	}
+	const (
+		nvlink3 = 300e9 // NVLink 3 (A100 SXM): 600 GB/s total, 300 GB/s each way
+		nvlink4 = 450e9 // NVLink 4 (H100/H200 SXM): 900 GB/s total, 450 GB/s each way
+		pcie4   = 32e9  // PCIe Gen4 x16: 64 GB/s total, 32 GB/s each way
+	)
+	a100 := map[model.DType]float64{model.FP32: 19.5e12, model.FP16: 312e12, model.BF16: 312e12, model.INT8: 624e12}
+	hopper := map[model.DType]float64{model.FP32: 67e12, model.FP16: 989.4e12, model.BF16: 989.4e12, model.FP8: 1978.9e12, model.INT8: 1978.9e12}
+	return []Hardware{
+		gpu(Hardware{
+			Name: "a100-40gb", Device: "NVIDIA A100 SXM4 40GB (HBM2)",
+			PeakFLOPS: a100, MemoryBandwidth: 1555e9, MemoryBytes: 40 * gib,
+			MaxTP: 8, LinkBandwidth: nvlink3, Link: "NVLink 3, 600 GB/s (HGX A100 8-GPU)",
+			Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): FP32 19.5, BF16/FP16 tensor 312 dense (624 sparse), INT8 624 TOPS dense; A100 40GB SXM: 1,555 GB/s; NVLink 600 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "a100-80gb", Device: "NVIDIA A100 SXM4 80GB (HBM2e)",
+			PeakFLOPS: a100, MemoryBandwidth: 2039e9, MemoryBytes: 80 * gib,
+			MaxTP: 8, LinkBandwidth: nvlink3, Link: "NVLink 3, 600 GB/s (HGX A100 8-GPU)",
+			Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): FP32 19.5, BF16/FP16 tensor 312 dense (624 sparse), INT8 624 TOPS dense; A100 80GB SXM: 2,039 GB/s (PCIe: 1,935); NVLink 600 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "h100-sxm", Device: "NVIDIA H100 SXM5 80GB (HBM3)",
+			PeakFLOPS: hopper, MemoryBandwidth: 3.35e12, MemoryBytes: 80 * gib,
+			MaxTP: 8, LinkBandwidth: nvlink4, Link: "NVLink 4, 900 GB/s (HGX H100 8-GPU)",
+			Source: "NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP32 67, BF16/FP16 tensor 1,979 and FP8/INT8 3,958 with sparsity, so 989.4 and 1,978.9 dense; 3.35 TB/s HBM3; NVLink 900 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "h200", Device: "NVIDIA H200 SXM 141GB (HBM3e)",
+			PeakFLOPS: hopper, MemoryBandwidth: 4.8e12, MemoryBytes: 141 * gib,
+			MaxTP: 8, LinkBandwidth: nvlink4, Link: "NVLink 4, 900 GB/s (HGX H200 8-GPU)",
+			Source: "NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: same tensor cores as H100 SXM (BF16 1,979 / FP8 3,958 sparse, so 989.4 / 1,978.9 dense, FP32 67); 141 GB HBM3e at 4.8 TB/s; NVLink 900 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "l4", Device: "NVIDIA L4 24GB (GDDR6, PCIe, 72 W)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 30.3e12, model.FP16: 121e12, model.BF16: 121e12, model.FP8: 242.5e12, model.INT8: 242.5e12},
+			MemoryBandwidth: 300e9, MemoryBytes: 24 * gib,
+			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			Source: "NVIDIA L4 Tensor Core GPU datasheet: FP32 30.3, FP16/BF16 tensor 242 and FP8/INT8 485 with sparsity, so 121 and 242.5 dense; 24 GB GDDR6 at 300 GB/s; PCIe Gen4 x16 64 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "rtx-4090", Device: "NVIDIA GeForce RTX 4090 24GB (GDDR6X)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 82.6e12, model.FP16: 165.2e12, model.BF16: 165.2e12, model.FP8: 330.3e12, model.INT8: 660.6e12},
+			MemoryBandwidth: 1008e9, MemoryBytes: 24 * gib,
+			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			Source: "NVIDIA Ada GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): FP32 82.6; FP16/BF16 tensor with FP32 accumulate 165.2 dense (330.3 only with FP16 accumulate); FP8 with FP32 accumulate 330.3; INT8 660.6 TOPS dense; 24 GB GDDR6X at 1,008 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "m2-max", Device: "Apple M2 Max, 38-core GPU, 96 GB unified memory",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 13.6e12, model.FP16: 13.6e12},
+			MemoryBandwidth: 400e9, MemoryBytes: 96 * gib,
+			MaxTP: 1, DefaultDType: model.FP16,
+			Source: "Apple newsroom, 'Apple unveils M2 Pro and M2 Max' (2023-01-17): 38-core GPU, 400 GB/s, up to 96 GB unified memory; " +
+				"FP32 13.6 TFLOPS = 38 cores x 128 ALUs x 2 FLOP x 1.398 GHz; Apple GPUs run FP16 at the FP32 rate (no separate tensor rate). " +
+				"macOS lets the GPU wire about 75% of unified memory by default",
+		}),
+	}
+}
+
+// LookupHardware finds a preset by name (case, spaces and dashes ignored).
+// this-cpu needs cal, which measures it once; cal may be nil otherwise. An
+// unknown name gets an error that lists every preset.
+func LookupHardware(name string, cal *Calibrator) (Hardware, error) {
+	key := hardwareKey(name)
+	if key == hardwareKey(ThisCPU) {
+		if cal == nil {
+			return Hardware{}, errors.New("cost: this-cpu is measured at run time and needs a Calibrator")
+		}
+		return cal.Hardware()
+	}
+	var prefixed []Hardware // presets whose name starts with the query: h100 -> h100-sxm
+	for _, h := range Presets() {
+		if hardwareKey(h.Name) == key {
+			return h, nil
+		}
+		if key != "" && strings.HasPrefix(hardwareKey(h.Name), key) {
+			prefixed = append(prefixed, h)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0], nil
+	}
+	hint := ""
+	if len(prefixed) > 1 {
+		names := make([]string, len(prefixed))
+		for i, h := range prefixed {
+			names[i] = h.Name
+		}
+		hint = " (did you mean " + strings.Join(names, " or ") + "?)"
+	}
+	return Hardware{}, fmt.Errorf("cost: unknown hardware %q%s; presets: %s (kvsim hardware lists their figures)",
+		name, hint, strings.Join(HardwareNames(), ", "))
+}
+
+// HardwareNames lists every preset name, this-cpu last.
+func HardwareNames() []string {
+	var names []string
+	for _, h := range Presets() {
+		names = append(names, h.Name)
+	}
+	return append(names, ThisCPU)
+}
+
+// AllHardware returns the datasheet presets and, measured by cal, this-cpu.
+func AllHardware(cal *Calibrator) ([]Hardware, error) {
+	hw := Presets()
+	cpu, err := LookupHardware(ThisCPU, cal)
+	if err != nil {
+		return nil, err
+	}
+	return append(hw, cpu), nil
+}
+
+func hardwareKey(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// sortedDTypes renders a dtype set for messages.
+func sortedDTypes(ds []model.DType) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = string(d)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}
