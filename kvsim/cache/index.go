@@ -11,35 +11,32 @@ type BlockHash uint64
 // lookup reads: a request's longest cached prefix is its longest run of
 // leading block hashes found here. Only the Cache changes it.
 type PrefixIndex struct {
-	slots map[BlockHash]Slot
+	slots table[Slot]
 }
 
 func newPrefixIndex(sizeHint int) *PrefixIndex {
-	return &PrefixIndex{slots: make(map[BlockHash]Slot, sizeHint)}
+	return &PrefixIndex{slots: newTable[Slot](sizeHint)}
 }
 
 // Lookup returns the slot of block h, if resident.
-func (x *PrefixIndex) Lookup(h BlockHash) (Slot, bool) {
-	s, ok := x.slots[h]
-	return s, ok
-}
+func (x *PrefixIndex) Lookup(h BlockHash) (Slot, bool) { return x.slots.get(h) }
 
 // Len is the number of indexed blocks.
-func (x *PrefixIndex) Len() int { return len(x.slots) }
+func (x *PrefixIndex) Len() int { return x.slots.len() }
 
 // CachedPrefix is the number of leading blocks of hashes that are resident:
 // the longest cached prefix. It changes nothing.
 func (x *PrefixIndex) CachedPrefix(hashes []BlockHash) int {
 	for i, h := range hashes {
-		if _, ok := x.slots[h]; !ok {
+		if x.slots.find(h) < 0 {
 			return i
 		}
 	}
 	return len(hashes)
 }
 
-func (x *PrefixIndex) put(h BlockHash, s Slot) { x.slots[h] = s }
-func (x *PrefixIndex) remove(h BlockHash)      { delete(x.slots, h) }
+func (x *PrefixIndex) put(h BlockHash, s Slot) { x.slots.set(h, s) }
+func (x *PrefixIndex) remove(h BlockHash)      { x.slots.delete(h) }
 
 // BlockHasher turns a token stream into prefix-chained block hashes, one per
 // block of BlockTokens tokens, the last block possibly partial:

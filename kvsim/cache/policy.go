@@ -63,10 +63,28 @@ func PolicyNames() []string {
 // IsOffline reports whether the named policy needs the future (Belady).
 func IsOffline(name string) bool { return canonicalPolicy(name) == BeladyName }
 
+// CanonicalPolicy returns the name NewPolicy knows a policy by ("S3-FIFO"
+// -> "s3fifo", "opt" -> "belady"), or an error listing the names.
+func CanonicalPolicy(name string) (string, error) {
+	n := canonicalPolicy(name)
+	for _, known := range PolicyNames() {
+		if n == known {
+			return n, nil
+		}
+	}
+	names := PolicyNames()
+	sort.Strings(names)
+	return "", fmt.Errorf("cache: unknown policy %q: use one of %s", name, strings.Join(names, ", "))
+}
+
 // NewPolicy returns a fresh policy by name. Belady needs the future access
 // sequence; online policies ignore future (pass nil).
 func NewPolicy(name string, future *Future) (Policy, error) {
-	switch canonicalPolicy(name) {
+	n, err := CanonicalPolicy(name)
+	if err != nil {
+		return nil, err
+	}
+	switch n {
 	case LRUName:
 		return NewLRU(), nil
 	case FIFOName:
@@ -83,9 +101,7 @@ func NewPolicy(name string, future *Future) (Policy, error) {
 		}
 		return NewBelady(future), nil
 	}
-	names := PolicyNames()
-	sort.Strings(names)
-	return nil, fmt.Errorf("cache: unknown policy %q: use one of %s", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("cache: policy %q has no constructor", n)
 }
 
 // canonicalPolicy folds case and spelling variants ("S3-FIFO", "opt").

@@ -25,7 +25,7 @@ type S3FIFO struct {
 
 // NewS3FIFO returns an empty S3-FIFO policy.
 func NewS3FIFO() *S3FIFO {
-	return &S3FIFO{small: newSlotList(), main: newSlotList(), ghost: ghostQueue{in: map[BlockHash]uint64{}}}
+	return &S3FIFO{small: newSlotList(), main: newSlotList(), ghost: ghostQueue{in: newTable[uint64](0)}}
 }
 
 // Name is "s3fifo".
@@ -120,7 +120,7 @@ type ghostQueue struct {
 	ring []ghostEntry
 	next int // ring index of the next write
 	seq  uint64
-	in   map[BlockHash]uint64 // hash -> seq of its live ring entry
+	in   table[uint64] // hash -> seq of its live ring entry
 }
 
 type ghostEntry struct {
@@ -133,22 +133,22 @@ func (g *ghostQueue) add(h BlockHash) {
 		return
 	}
 	old := g.ring[g.next]
-	if old.seq != 0 && g.in[old.hash] == old.seq {
-		delete(g.in, old.hash)
+	if old.seq != 0 && g.live(old) {
+		g.in.delete(old.hash)
 	}
 	g.seq++
 	g.ring[g.next] = ghostEntry{h, g.seq}
-	g.in[h] = g.seq
+	g.in.set(h, g.seq)
 	g.next = (g.next + 1) % len(g.ring)
 }
 
 // take reports whether h is a ghost and forgets it.
-func (g *ghostQueue) take(h BlockHash) bool {
-	if _, ok := g.in[h]; !ok {
-		return false
-	}
-	delete(g.in, h)
-	return true
+func (g *ghostQueue) take(h BlockHash) bool { return g.in.delete(h) }
+
+// live reports whether ring entry e is still h's current ghost.
+func (g *ghostQueue) live(e ghostEntry) bool {
+	seq, ok := g.in.get(e.hash)
+	return ok && seq == e.seq
 }
 
 // resize keeps the newest min(n, len) entries.
@@ -159,13 +159,13 @@ func (g *ghostQueue) resize(n int) {
 	var keep []ghostEntry
 	for i := 0; i < len(g.ring); i++ { // oldest first
 		e := g.ring[(g.next+i)%len(g.ring)]
-		if e.seq != 0 && g.in[e.hash] == e.seq {
+		if e.seq != 0 && g.live(e) {
 			keep = append(keep, e)
 		}
 	}
 	if len(keep) > n {
 		for _, e := range keep[:len(keep)-n] {
-			delete(g.in, e.hash)
+			g.in.delete(e.hash)
 		}
 		keep = keep[len(keep)-n:]
 	}
