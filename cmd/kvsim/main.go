@@ -27,6 +27,7 @@ type env struct {
 func commands() map[string]command {
 	return map[string]command{
 		"models": {"list the model catalog, or show one model in full", runModels},
+		"replay": {"replay a trace or synthetic workload through a prefix cache", runReplay},
 	}
 }
 
