@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -128,7 +129,7 @@ func parsePolicies(list string, belady bool) ([]string, error) {
 	if len(out) == 0 {
 		return nil, usagef("--policy is empty: use one of %s", strings.Join(cache.PolicyNames(), ", "))
 	}
-	if belady && !containsString(out, cache.BeladyName) {
+	if belady && !slices.Contains(out, cache.BeladyName) {
 		out = append(out, cache.BeladyName)
 	}
 	return out, nil
@@ -333,13 +334,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/workload"
@@ -65,31 +63,13 @@ func SweepBlockSize(w workload.Workload, cfg BlockSizeConfig) ([]BlockSizePoint,
 	}
 	ideal := idealTokenReuse(w)
 	out := make([]BlockSizePoint, len(cfg.Sizes))
-	errs := make([]error, len(cfg.Sizes))
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(cfg.Sizes)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i], errs[i] = blockSizePoint(w, cfg.Sizes[i], ideal, policy, cfg.BudgetTokens)
-			}
-		}()
-	}
-	for i := range cfg.Sizes {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	err := parallel(len(cfg.Sizes), cfg.Workers, func(i int) error {
+		var err error
+		out[i], err = blockSizePoint(w, cfg.Sizes[i], ideal, policy, cfg.BudgetTokens)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -12,11 +12,10 @@ import (
 // Prepared is a workload checked once for replay. It is read-only, so any
 // number of replays may share it, in parallel (a sweep does).
 type Prepared struct {
-	w             workload.Workload
-	promptTokens  int64
-	outputTokens  int64
-	promptBlocks  int64
-	maxPromptBlks int
+	w            workload.Workload
+	promptTokens int64
+	outputTokens int64
+	promptBlocks int64
 
 	futureOnce sync.Once
 	future     *cache.Future
@@ -49,7 +48,6 @@ func Prepare(w workload.Workload) (*Prepared, error) {
 		p.promptTokens += int64(r.InputTokens)
 		p.outputTokens += int64(r.OutputTokens)
 		p.promptBlocks += int64(len(r.Blocks))
-		p.maxPromptBlks = max(p.maxPromptBlks, len(r.Blocks))
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -68,13 +69,17 @@ func (p *Prepared) SweepCapacity(cfg SweepConfig) (Sweep, error) {
 			return Sweep{}, fmt.Errorf("sim: sweep: capacity %d blocks: must be at least 1", c)
 		}
 	}
-	for i, pol := range policies {
+	var known []string
+	for _, pol := range policies {
 		n, err := cache.CanonicalPolicy(pol)
 		if err != nil {
 			return Sweep{}, fmt.Errorf("sim: sweep: %w", err)
 		}
-		policies[i] = n
+		if !slices.Contains(known, n) {
+			known = append(known, n)
+		}
 	}
+	policies = known
 	if slicesContainsOffline(policies) {
 		if _, err := p.Future(); err != nil { // build once, before the workers share it
 			return Sweep{}, fmt.Errorf("sim: %w", err)
@@ -89,48 +94,60 @@ func (p *Prepared) SweepCapacity(cfg SweepConfig) (Sweep, error) {
 			jobs = append(jobs, job{i, j})
 		}
 	}
-	workers := cfg.Workers
+	err := parallel(len(jobs), cfg.Workers, func(k int) error {
+		jb := jobs[k]
+		run := Config{Policy: cache.LRUName, CapacityBlocks: cache.Unbounded, BytesPerBlock: cfg.BytesPerBlock, Timer: cfg.Timer, MaxPoints: 1}
+		if jb.curve >= 0 {
+			run.Policy, run.CapacityBlocks = policies[jb.curve], caps[jb.point]
+		}
+		res, err := p.Replay(run)
+		if err != nil {
+			return err
+		}
+		if jb.curve < 0 {
+			out.Unbounded = res.Summary
+			out.Unbounded.Policy = "unbounded"
+		} else {
+			out.Curves[jb.curve].Points[jb.point] = res.Summary
+		}
+		return nil
+	})
+	if err != nil {
+		return Sweep{}, err
+	}
+	return out, nil
+}
+
+// parallel calls do(0..n-1) over workers goroutines (0 means GOMAXPROCS)
+// and returns the error of the lowest failing index. Each call must write
+// only its own results.
+func parallel(n, workers int, do func(i int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
+	errs := make([]error, n)
 	next := make(chan int)
-	for range min(workers, len(jobs)) {
+	var wg sync.WaitGroup
+	for range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range next {
-				jb := jobs[k]
-				run := Config{Policy: cache.LRUName, CapacityBlocks: cache.Unbounded, BytesPerBlock: cfg.BytesPerBlock, Timer: cfg.Timer, MaxPoints: 1}
-				if jb.curve >= 0 {
-					run.Policy, run.CapacityBlocks = policies[jb.curve], caps[jb.point]
-				}
-				res, err := p.Replay(run)
-				if err != nil {
-					errs[k] = err
-					continue
-				}
-				if jb.curve < 0 {
-					out.Unbounded = res.Summary
-					out.Unbounded.Policy = "unbounded"
-				} else {
-					out.Curves[jb.curve].Points[jb.point] = res.Summary
-				}
+			for i := range next {
+				errs[i] = do(i)
 			}
 		}()
 	}
-	for k := range jobs {
-		next <- k
+	for i := range n {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return Sweep{}, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func slicesContainsOffline(policies []string) bool {

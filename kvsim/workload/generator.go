@@ -101,13 +101,23 @@ func (b *builder) workload(name string, notes ...string) Workload {
 	return Workload{Name: name, BlockTokens: b.block, Requests: b.reqs, Notes: notes}
 }
 
-func validateAll(checks ...error) error {
+// begin checks a generator's parameters (the first failing check wins) and
+// returns a builder.
+func begin(rng *rand.Rand, blockTokens int, checks ...error) (*builder, error) {
 	for _, err := range checks {
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return newBuilder(rng, blockTokens)
+}
+
+// rule is nil when ok, else an error with the message.
+func rule(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("workload: "+format, args...)
 }
 
 func atLeast(field string, v, min int) error {
