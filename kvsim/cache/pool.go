@@ -79,7 +79,7 @@ func (p *BlockPool) Full() bool { return p.capacity != Unbounded && p.Used() >= 
 // size their per-slot arrays to.
 func (p *BlockPool) Slots() int { return len(p.hashes) }
 
-// Resident reports whether slot s holds a block.
+// IsResident reports whether slot s holds a block.
 func (p *BlockPool) IsResident(s Slot) bool { return s >= 0 && int(s) < len(p.live) && p.live[s] }
 
 // Hash is the hash of the block in slot s.

@@ -23,7 +23,7 @@ const minTableSize = 16
 
 func newTable[V any](sizeHint int) table[V] {
 	size := minTableSize
-	for size < 2*sizeHint {
+	for size < 3*sizeHint { // start at most a third full
 		size *= 2
 	}
 	return table[V]{entries: make([]tableEntry[V], size), mask: uint64(size - 1)}
