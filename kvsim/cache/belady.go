@@ -47,10 +47,10 @@ func (f *Future) Len() int { return len(f.seq) }
 // next use among resident unpinned blocks; if the incoming block is needed
 // no sooner, it is not cached (bypass), else the furthest block is evicted.
 // This maximises block hits over every policy that sees the same sequence
-// and capacity. With prefix hashes a block's ancestors are always needed
-// before it, so Belady never keeps a block without its prefix: its block
-// hits are all prefix hits, and it bounds every policy's prefix hit rate
-// from above.
+// and capacity. When prompts are accessed block by block in prompt order, a
+// block's ancestors (its prefix hash chain) are always needed before it, so
+// Belady never keeps a block without its prefix: its block hits are all
+// prefix hits, and it bounds every policy's prefix hit rate from above.
 //
 // It must see exactly the sequence given to NewFuture, access by access;
 // a mismatch is reported by Err (and by the Cache's next call).
