@@ -78,8 +78,8 @@ func NewBelady(future *Future) *Belady {
 // Name is "belady".
 func (p *Belady) Name() string { return BeladyName }
 
-// Attach binds the policy to the pool it reads.
-func (p *Belady) Attach(pool *BlockPool) { p.pool = pool }
+// Attach binds the policy to the pool it reads; a policy serves one cache.
+func (p *Belady) Attach(pool *BlockPool) error { return attach(&p.pool, pool, p.Name()) }
 
 // Err reports a replay that strayed from the future.
 func (p *Belady) Err() error { return p.err }

@@ -85,8 +85,8 @@ type Cache struct {
 	stats    Stats
 }
 
-// New returns an empty cache. The policy must be fresh (not used by another
-// cache).
+// New returns an empty cache. The policy must be fresh: one policy serves
+// one cache.
 func New(cfg Config, policy Policy) (*Cache, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -99,9 +99,11 @@ func New(cfg Config, policy Policy) (*Cache, error) {
 		hint = 1 << 16
 	}
 	c := &Cache{pool: newBlockPool(cfg), index: newPrefixIndex(hint), policy: policy}
+	if err := policy.Attach(c.pool); err != nil {
+		return nil, err
+	}
 	c.admitter, _ = policy.(Admitter)
 	c.checker, _ = policy.(errorReporter)
-	policy.Attach(c.pool)
 	return c, nil
 }
 

@@ -317,6 +317,16 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{CapacityBlocks: 1, BlockTokens: 1}, nil); err == nil {
 		t.Error("New with a nil policy succeeded")
 	}
+	for _, name := range PolicyNames() {
+		f, _ := NewFuture(nil)
+		p, _ := NewPolicy(name, f)
+		if _, err := New(Config{CapacityBlocks: 1, BlockTokens: 1}, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := New(Config{CapacityBlocks: 1, BlockTokens: 1}, p); err == nil || !strings.Contains(err.Error(), "already serves") {
+			t.Errorf("%s shared by two caches: %v", name, err)
+		}
+	}
 }
 
 func TestBlocksForBudget(t *testing.T) {

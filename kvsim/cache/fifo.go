@@ -12,8 +12,8 @@ func NewFIFO() *FIFO { return &FIFO{order: newSlotList()} }
 // Name is "fifo".
 func (p *FIFO) Name() string { return FIFOName }
 
-// Attach binds the policy to the pool it reads.
-func (p *FIFO) Attach(pool *BlockPool) { p.pool = pool }
+// Attach binds the policy to the pool it reads; a policy serves one cache.
+func (p *FIFO) Attach(pool *BlockPool) error { return attach(&p.pool, pool, p.Name()) }
 
 // Hit does nothing: insertion order alone decides.
 func (p *FIFO) Hit(Slot) {}

@@ -26,8 +26,8 @@ func NewLFU() *LFU {
 // Name is "lfu".
 func (p *LFU) Name() string { return LFUName }
 
-// Attach binds the policy to the pool it reads.
-func (p *LFU) Attach(pool *BlockPool) { p.pool = pool }
+// Attach binds the policy to the pool it reads; a policy serves one cache.
+func (p *LFU) Attach(pool *BlockPool) error { return attach(&p.pool, pool, p.Name()) }
 
 // Hit counts one more use of s.
 func (p *LFU) Hit(s Slot) {

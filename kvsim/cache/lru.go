@@ -14,8 +14,8 @@ func NewLRU() *LRU { return &LRU{order: newSlotList()} }
 // Name is "lru".
 func (p *LRU) Name() string { return LRUName }
 
-// Attach binds the policy to the pool it reads.
-func (p *LRU) Attach(pool *BlockPool) { p.pool = pool }
+// Attach binds the policy to the pool it reads; a policy serves one cache.
+func (p *LRU) Attach(pool *BlockPool) error { return attach(&p.pool, pool, p.Name()) }
 
 // Hit makes s the most recently used.
 func (p *LRU) Hit(s Slot) { p.order.moveToFront(s) }

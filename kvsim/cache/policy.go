@@ -11,7 +11,7 @@ import (
 // pool for hashes and pins; it never changes the pool or the index. The Cache
 // calls it:
 //
-//	Attach(pool)  once, before anything else
+//	Attach(pool)  once, before anything else; fails if already attached
 //	Hit(s)        a resident block was used (a recency-changing read)
 //	Inserted(s)   a missing block was placed in slot s
 //	Removed(s)    the block in s left the cache (the eviction funnel)
@@ -24,12 +24,21 @@ import (
 // for concurrent use and belong to one Cache.
 type Policy interface {
 	Name() string
-	Attach(pool *BlockPool)
+	Attach(pool *BlockPool) error
 	Hit(s Slot)
 	Inserted(s Slot)
 	Removed(s Slot)
 	Victim() (Slot, bool)
 	Resized(capacity int)
+}
+
+// attach sets *dst to pool unless the policy already serves a pool.
+func attach(dst **BlockPool, pool *BlockPool, name string) error {
+	if *dst != nil {
+		return fmt.Errorf("cache: policy %s already serves another cache: make a new one (NewPolicy) per cache", name)
+	}
+	*dst = pool
+	return nil
 }
 
 // Admitter is a policy that may decline to cache a missing block (bypass).

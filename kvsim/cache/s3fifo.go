@@ -31,10 +31,14 @@ func NewS3FIFO() *S3FIFO {
 // Name is "s3fifo".
 func (p *S3FIFO) Name() string { return S3FIFOName }
 
-// Attach binds the policy to the pool it reads and sizes the queues.
-func (p *S3FIFO) Attach(pool *BlockPool) {
-	p.pool = pool
+// Attach binds the policy to the pool it reads and sizes the queues; a
+// policy serves one cache.
+func (p *S3FIFO) Attach(pool *BlockPool) error {
+	if err := attach(&p.pool, pool, p.Name()); err != nil {
+		return err
+	}
 	p.Resized(pool.Capacity())
+	return nil
 }
 
 // Hit counts a use, saturating at 3.

@@ -19,8 +19,8 @@ func NewSIEVE() *SIEVE { return &SIEVE{order: newSlotList(), hand: noSlot} }
 // Name is "sieve".
 func (p *SIEVE) Name() string { return SIEVEName }
 
-// Attach binds the policy to the pool it reads.
-func (p *SIEVE) Attach(pool *BlockPool) { p.pool = pool }
+// Attach binds the policy to the pool it reads; a policy serves one cache.
+func (p *SIEVE) Attach(pool *BlockPool) error { return attach(&p.pool, pool, p.Name()) }
 
 // Hit marks s visited.
 func (p *SIEVE) Hit(s Slot) { p.visited[s] = true }
