@@ -31,7 +31,10 @@
 //	                          their blocks were missing
 //
 // H_t differs from H_b only through partial last blocks: a hit on a last
-// block of P mod B tokens is worth fewer tokens than a full one.
+// block of P mod B tokens is worth fewer tokens than a full one. Partial
+// blocks are cached and can hit (an identical prompt), as Mooncake's
+// hash_ids count them; vLLM caches full blocks only and would compute those
+// tokens again.
 //
 // Cumulative rates (Summary, Series.BlockHitRate) sum over every request so
 // far; windowed rates (Series.WindowBlockHitRate) sum over the requests
