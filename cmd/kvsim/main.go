@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"models":   {"list the model catalog, or show one model in full", runModels},
 		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
+		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
 	}
 }
 
