@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"kvcache/kvsim/cache"
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
@@ -47,6 +48,8 @@ func runReplay(args []string, e *env) error {
 	modelFile := addModelFileFlag(fs)
 	skipBad := fs.Bool("skip-bad-lines", false, "skip malformed trace lines (counted) instead of failing")
 	blockSizes := fs.String("block-sizes", "", "block-size sweep instead: waste and reuse for each `B[,B...]` (synthetic workloads)")
+	hwName := fs.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
+	timed := fs.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := fs.Bool("json", false, "print JSON: an array with one object per capacity and policy")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), replayUsage, strings.Join(workload.Names(), ", "))
@@ -87,13 +90,20 @@ func runReplay(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	timer, err := stepTimer(*modelName, *hwName, *kvDType, *modelFile, *timed)
+	if err != nil {
+		return err
+	}
 	p, err := sim.Prepare(w)
 	if err != nil {
 		return err
 	}
+	if *timed {
+		return runTimed(e, p, pols, caps, unbounded, bytesPerBlock, timer, *asJSON)
+	}
 	var rows []sim.Summary
 	if len(caps) > 0 {
-		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: pols, Capacities: caps, BytesPerBlock: bytesPerBlock})
+		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: pols, Capacities: caps, BytesPerBlock: bytesPerBlock, Timer: timer})
 		if err != nil {
 			return err
 		}
@@ -104,7 +114,7 @@ func runReplay(args []string, e *env) error {
 		}
 	}
 	if unbounded {
-		r, err := p.Replay(sim.Config{CapacityBlocks: cache.Unbounded, BytesPerBlock: bytesPerBlock, MaxPoints: 1})
+		r, err := p.Replay(sim.Config{CapacityBlocks: cache.Unbounded, BytesPerBlock: bytesPerBlock, Timer: timer, MaxPoints: 1})
 		if err != nil {
 			return err
 		}
@@ -114,7 +124,90 @@ func runReplay(args []string, e *env) error {
 	if *asJSON {
 		return writeJSON(e, rows)
 	}
-	return writeReplayTable(e.stdout, w, rows, bytesPerBlock > 0)
+	return writeReplayTable(e.stdout, w, rows, bytesPerBlock > 0, timer != nil)
+}
+
+// stepTimer is the cost model's serving timer for --model on --hardware, or
+// nil when no hardware is named.
+func stepTimer(modelName, hwName, dtype, modelFile string, timed bool) (sim.StepTimer, error) {
+	switch {
+	case hwName == "" && timed:
+		return nil, usagef("--timed needs --model NAME and --hardware NAME to time prefills and decodes")
+	case hwName == "":
+		return nil, nil
+	case modelName == "":
+		return nil, usagef("--hardware needs --model NAME: the model whose prefills are timed")
+	}
+	cat, err := loadCatalog(modelFile)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := cat.Lookup(modelName)
+	if err != nil {
+		return nil, err
+	}
+	d, err := model.ParseDType(dtype)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	hw, err := cost.LookupHardware(hwName, cost.NewCalibrator(nil))
+	if err != nil {
+		return nil, err
+	}
+	// Traces carry prompts beyond some models' trained context: time them anyway.
+	opt := cost.Options{DType: d, AllowLongContext: true}
+	tp, fits, err := cost.ChooseTP(spec, hw, opt, min(spec.MaxContext, 8192), 1)
+	if err != nil {
+		return nil, err
+	}
+	if !fits {
+		return nil, fmt.Errorf("%s does not fit on %s even with %d devices at %s; pick larger hardware or a smaller --kv-dtype", spec.Name, hw.Name, tp, d)
+	}
+	opt.TP = tp
+	pred, err := cost.New(spec, hw, opt)
+	if err != nil {
+		return nil, err
+	}
+	return pred.Serving(), nil
+}
+
+// runTimed serves the workload in time once per policy and capacity.
+func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool, bytesPerBlock int64, timer sim.StepTimer, asJSON bool) error {
+	if unbounded {
+		caps = append(caps, cache.Unbounded)
+	}
+	var results []sim.ServeResult
+	for _, c := range caps {
+		for _, pol := range pols {
+			if pol == cache.BeladyName {
+				return usagef("--timed cannot use belady: the offline optimum needs the access order, which the timed run decides")
+			}
+			r, err := p.Serve(sim.ServeConfig{Config: sim.Config{Policy: pol, CapacityBlocks: c, BytesPerBlock: bytesPerBlock, Timer: timer, MaxPoints: 1}})
+			if err != nil {
+				return err
+			}
+			r.Series = sim.Series{}
+			results = append(results, r)
+		}
+	}
+	if asJSON {
+		return writeJSON(e, results)
+	}
+	t := report.Table{
+		Title: p.Workload().Name + ": timed serving replay",
+		Columns: []report.Column{{Name: "capacity", Unit: "blocks"}, {Name: "policy"}, {Name: "token hits", Unit: "%"},
+			{Name: "TTFT p50"}, {Name: "TTFT p99"}, {Name: "mean queue"}, {Name: "stalls"}, {Name: "rejected"}, {Name: "output", Unit: "tokens/s"}},
+	}
+	for _, r := range results {
+		capacity := strconv.Itoa(r.Summary.CapacityBlocks)
+		if r.Summary.Unbounded || r.Summary.CapacityBlocks == cache.Unbounded {
+			capacity = "unbounded"
+		}
+		s := r.Serving
+		t.AddRow(capacity, r.Summary.Policy, pct(r.Summary.TokenHitRate), report.Seconds(s.P50TTFTSeconds), report.Seconds(s.P99TTFTSeconds),
+			report.Seconds(s.MeanQueueSeconds), strconv.FormatInt(s.CapacityStalls, 10), strconv.Itoa(s.Rejected), strconv.FormatFloat(s.OutputTokensPerSecond, 'f', 1, 64))
+	}
+	return t.WriteText(e.stdout)
 }
 
 func parsePolicies(list string, belady bool) ([]string, error) {
@@ -290,7 +383,7 @@ func runBlockSizes(e *env, w workload.Workload, list, policy string, asJSON bool
 	return err
 }
 
-func writeReplayTable(w io.Writer, wl workload.Workload, rows []sim.Summary, withBytes bool) error {
+func writeReplayTable(w io.Writer, wl workload.Workload, rows []sim.Summary, withBytes, withTTFT bool) error {
 	st := wl.Stats()
 	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
 		wl.Name, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
@@ -304,6 +397,9 @@ func writeReplayTable(w io.Writer, wl workload.Workload, rows []sim.Summary, wit
 	}
 	t.Columns = append(t.Columns, report.Column{Name: "policy"}, report.Column{Name: "block hits", Unit: "%"}, report.Column{Name: "token hits", Unit: "%"},
 		report.Column{Name: "recomputed", Unit: "tokens"}, report.Column{Name: "evictions"}, report.Column{Name: "peak", Unit: "blocks"})
+	if withTTFT {
+		t.Columns = append(t.Columns, report.Column{Name: "mean TTFT saved"})
+	}
 	for _, r := range rows {
 		capacity := strconv.Itoa(r.CapacityBlocks)
 		if r.Unbounded {
@@ -319,6 +415,9 @@ func writeReplayTable(w io.Writer, wl workload.Workload, rows []sim.Summary, wit
 		}
 		cells = append(cells, r.Policy, pct(r.BlockHitRate), pct(r.TokenHitRate), report.Count(float64(r.RecomputedTokens)),
 			report.Count(float64(r.Evictions)), strconv.Itoa(r.PeakBlocks))
+		if withTTFT {
+			cells = append(cells, report.Seconds(r.MeanTTFTSavedSeconds))
+		}
 		t.AddRow(cells...)
 	}
 	return t.WriteText(w)

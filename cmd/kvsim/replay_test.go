@@ -103,6 +103,10 @@ func TestReplayErrors(t *testing.T) {
 		{[]string{"--trace", missing, "--capacity-blocks", "10"}, 1, "absent.jsonl"},
 		{[]string{"--trace", bad, "--capacity-blocks", "10"}, 1, `trace line 2: field "hash_ids": missing`},
 		{[]string{"--workload", "rag", "--sweep", "1"}, 2, "at least 2 points"},
+		{[]string{"--workload", "rag", "--capacity-blocks", "10", "--timed"}, 2, "--timed needs --model NAME and --hardware NAME"},
+		{[]string{"--workload", "rag", "--capacity-blocks", "10", "--hardware", "h100-sxm"}, 2, "--hardware needs --model"},
+		{[]string{"--workload", "rag", "--capacity-blocks", "10", "--model", "llama3-8b", "--hardware", "tpu9"}, 1, "tpu9"},
+		{[]string{"--workload", "rag", "--capacity-blocks", "10", "--model", "llama3-8b", "--hardware", "h100", "--timed", "--belady"}, 2, "cannot use belady"},
 	} {
 		code, _, stderr := kvsim(t, append([]string{"replay"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
@@ -113,5 +117,24 @@ func TestReplayErrors(t *testing.T) {
 	code, out, stderr := kvsim(t, "replay", "--trace", bad, "--capacity-blocks", "10", "--skip-bad-lines")
 	if code != 0 || !strings.Contains(out, "2 requests") || !strings.Contains(out, "2 malformed lines skipped") {
 		t.Errorf("skip bad lines: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+func TestReplayTimesPrefillsOnHardware(t *testing.T) {
+	code, out, stderr := kvsim(t, "replay", "--workload", "system-prompt", "--capacity-blocks", "4,100000", "--model", "llama3-8b", "--hardware", "h100-sxm", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	small, big := rows[0]["mean_ttft_saved_seconds"], rows[1]["mean_ttft_saved_seconds"]
+	if big == nil || big.(float64) <= 0 || (small != nil && small.(float64) >= big.(float64)) {
+		t.Errorf("mean TTFT saved should be positive and grow with capacity: %v then %v", small, big)
+	}
+	code, out, stderr = kvsim(t, "replay", "--workload", "multi-turn", "--capacity-blocks", "2000", "--model", "llama3-8b", "--hardware", "h100-sxm", "--timed")
+	if code != 0 || !strings.Contains(out, "TTFT p99") {
+		t.Errorf("timed replay: exit %d\n%s\n%s", code, out, stderr)
 	}
 }
