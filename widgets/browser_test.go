@@ -157,12 +157,22 @@ func checkExplorer(t *testing.T, b *browsertest.Browser, shots, name string) {
 		t.Errorf("marker starts at %v, want %v", x, ctl.Values[ctl.Start])
 	}
 	before := views()
-	if err := b.PressKeys(sliderSel, browsertest.ArrowRight+browsertest.ArrowRight); err != nil {
+	want := ctl.Start + 2
+	if err := b.Slide(sliderSel, want); err != nil {
 		t.Fatal(err)
 	}
-	want := ctl.Start + 2
 	if x := markerX(); x != ctl.Values[want] {
-		t.Errorf("after two steps right the marker is at %v, want %v", x, ctl.Values[want])
+		t.Errorf("after sliding to position %d the marker is at %v, want %v", want, x, ctl.Values[want])
+	}
+	// Then the keyboard, as a user goes on after a click: one step left.
+	if err := b.Keys(browsertest.ArrowLeft); err != nil {
+		t.Fatal(err)
+	}
+	if x := markerX(); x != ctl.Values[want-1] {
+		t.Errorf("after a click and ArrowLeft the marker is at %v, want %v", x, ctl.Values[want-1])
+	}
+	if err := b.Slide(sliderSel, want); err != nil {
+		t.Fatal(err)
 	}
 	if after := views(); before != "" && after == before {
 		t.Errorf("HTML views did not change with the slider: %q", after)
@@ -197,8 +207,12 @@ func checkExplorer(t *testing.T, b *browsertest.Browser, shots, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: one slider move redraws in %.1f ms in the page", name, ms)
+	// Focused, the slider follows the arrow keys (one step each).
 	if err := b.PressKeys(sliderSel, strings.Repeat(browsertest.ArrowRight, want)); err != nil {
 		t.Fatal(err)
+	}
+	if x := markerX(); x != ctl.Values[want] {
+		t.Errorf("after %d arrow keys from 0 the marker is at %v, want %v", want, x, ctl.Values[want])
 	}
 	time.Sleep(300 * time.Millisecond)
 	shot := filepath.Join(shots, name+"-explorer.png")
@@ -391,7 +405,7 @@ func TestBrowserDemoNotebookExport(t *testing.T) {
 	if err := b.Open("file://" + html); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := b.WaitCharts(5, 20*time.Second)
+	cs, err := b.WaitCharts(3, 20*time.Second) // bar, explorer, live
 	if err != nil {
 		t.Fatal(err)
 	}

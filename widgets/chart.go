@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/janpfeifer/gonb/gonbui"
 )
 
 // Charter is any go-echarts chart: *charts.Line, *charts.Bar, *charts.Scatter, ...
@@ -97,7 +95,7 @@ func (w *Chart) HTML() (string, error) { return dropID(w.renderWithID("")) }
 func (w *Chart) Render() string { return orError(w.HTML()) }
 
 // Display shows the chart in the notebook (nothing outside GoNB).
-func (w *Chart) Display() { gonbui.DisplayHTML(w.Render()) }
+func (w *Chart) Display() { display(w.Render()) }
 
 func (w *Chart) renderWithID(id string) (string, string, error) { return renderPanel(w.panel, id) }
 

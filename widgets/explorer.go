@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/janpfeifer/gonb/gonbui"
-
 	"kvcache/kvsim/report"
 )
 
@@ -326,6 +324,6 @@ func (e *Explorer) HTML() (string, error) { return dropID(e.renderWithID("")) }
 func (e *Explorer) Render() string { return orError(e.HTML()) }
 
 // Display shows the explorer in the notebook (nothing outside GoNB).
-func (e *Explorer) Display() { gonbui.DisplayHTML(e.Render()) }
+func (e *Explorer) Display() { display(e.Render()) }
 
 func (e *Explorer) renderWithID(id string) (string, string, error) { return renderPanel(e.panel, id) }

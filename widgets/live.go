@@ -41,7 +41,7 @@ func NewLiveChart() *LiveChart {
 		every: DefaultEvery, width: DefaultWidth, height: DefaultHeight,
 		displayID: "kvw-live-" + gonbui.UniqueID(), // transient: not saved with the notebook
 		now:       time.Now,
-		show:      gonbui.UpdateHTML,
+		show:      update,
 	}
 }
 

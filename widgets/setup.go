@@ -3,8 +3,6 @@ package widgets
 import (
 	"bytes"
 	"fmt"
-
-	"github.com/janpfeifer/gonb/gonbui"
 )
 
 // SetupHTML returns the block that puts ECharts and the widget runtime on a
@@ -30,4 +28,4 @@ func SetupHTML() (string, error) {
 // Setup shows SetupHTML in the notebook: call it in one cell near the top.
 // The output is saved with the notebook, so an exported HTML file carries
 // the library too.
-func Setup() { gonbui.DisplayHTML(orError(SetupHTML())) }
+func Setup() { display(orError(SetupHTML())) }

@@ -7,8 +7,6 @@ import (
 	"html"
 	"strings"
 
-	"github.com/janpfeifer/gonb/gonbui"
-
 	"kvcache/kvsim/report"
 )
 
@@ -34,7 +32,7 @@ func (w *Table) HTML() (string, error) { return dropID(w.renderWithID("")) }
 func (w *Table) Render() string { return orError(w.HTML()) }
 
 // Display shows the table in the notebook (nothing outside GoNB).
-func (w *Table) Display() { gonbui.DisplayHTML(w.Render()) }
+func (w *Table) Display() { display(w.Render()) }
 
 func (w *Table) renderWithID(id string) (string, string, error) {
 	if len(w.table.Columns) == 0 {

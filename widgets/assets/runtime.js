@@ -74,6 +74,8 @@
       };
       input.addEventListener("input", move);
       input.addEventListener("change", move);
+      // Keep the arrow keys for the control: JupyterLab's notebook would take them.
+      input.addEventListener("keydown", function (e) { e.stopPropagation(); });
     });
     apply();
   }

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -54,6 +55,7 @@ type Browser struct {
 	mu       sync.Mutex
 	offsite  []string
 	problems []string
+	console  []string
 }
 
 // Start launches Chromium (headless, no sandbox, no GPU, no background
@@ -71,7 +73,7 @@ func Start() (*Browser, error) {
 		chromedp.Flag("allow-file-access-from-files", true),
 		// Networking off: a dead proxy for everything but loopback, and no name resolution.
 		chromedp.ProxyServer("http://127.0.0.1:9"),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE localhost"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"),
 		chromedp.WindowSize(1200, 900),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -80,7 +82,12 @@ func Start() (*Browser, error) {
 	b.ctx = ctx
 	b.cancel = func() { cancel(); acancel() }
 	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		// A headless page never has focus; apps that track focus (JupyterLab's
+		// current notebook) need it.
+		_, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
 		return err
 	})); err != nil {
 		b.Close()
@@ -96,6 +103,18 @@ func (b *Browser) listen(ev any) {
 	case *network.EventRequestWillBeSent:
 		if u := ev.Request.URL; offsite(u) {
 			b.offsite = append(b.offsite, u)
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			}
+			b.console = append(b.console, string(ev.Type)+": "+strings.Join(parts, " "))
 		}
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
@@ -134,6 +153,13 @@ func (b *Browser) Exceptions() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.problems...)
+}
+
+// Console lists console.error and console.warn messages seen so far.
+func (b *Browser) Console() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.console...)
 }
 
 // Open navigates to url and waits for the load event.
@@ -256,6 +282,29 @@ func (b *Browser) PressKeys(selector string, keys string) error {
 	return nil
 }
 
+// Slide clicks a range slider (the first element selector finds) where its
+// thumb sits at position pos, as a user's mouse would; it scrolls it into view first.
+func (b *Browser) Slide(selector string, pos int) error {
+	var box struct{ X, Y, Width, Min, Max float64 }
+	js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); if (!s) return null;
+		s.scrollIntoView({block: 'center'}); const r = s.getBoundingClientRect();
+		return {X: r.left, Y: r.top + r.height / 2, Width: r.width, Min: +s.min, Max: +s.max}; })()`, selector)
+	if err := b.Eval(js, &box); err != nil {
+		return err
+	}
+	if box.Width == 0 || box.Max <= box.Min || float64(pos) < box.Min || float64(pos) > box.Max {
+		return fmt.Errorf("browsertest: cannot slide %s to %d (box %+v)", selector, pos, box)
+	}
+	const thumb = 16 // Chromium's range thumb width in CSS pixels
+	x := box.X + thumb/2 + (float64(pos)-box.Min)/(box.Max-box.Min)*(box.Width-thumb)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(x, box.Y)); err != nil {
+		return fmt.Errorf("browsertest: clicking %s: %w", selector, err)
+	}
+	return nil
+}
+
 // ArrowRight is the key that moves a focused slider one step up.
 const ArrowRight = kb.ArrowRight
 
@@ -297,4 +346,14 @@ func (b *Browser) ScreenshotElement(selector, path string) error {
 		return fmt.Errorf("browsertest: screenshot of %s: %w", selector, err)
 	}
 	return os.WriteFile(path, png, 0o644)
+}
+
+// Keys types keys into whatever has the focus.
+func (b *Browser) Keys(keys string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(keys)); err != nil {
+		return fmt.Errorf("browsertest: typing: %w", err)
+	}
+	return nil
 }
