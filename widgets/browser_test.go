@@ -251,10 +251,18 @@ func TestBrowserStandalonePage(t *testing.T) {
 	if err := page.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Open("file://" + path); err != nil {
+	checkPage(t, b, "file://"+path, 2, "standalone", false)
+}
+
+// checkPage opens url, waits for n charts, checks that each is readable
+// (title, axis names, a real size), takes a screenshot, works the first
+// explorer and checks for exceptions and network use.
+func checkPage(t *testing.T, b *browsertest.Browser, url string, n int, name string, allowOffsite bool) {
+	t.Helper()
+	if err := b.Open(url); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := b.WaitCharts(2, 10*time.Second)
+	cs, err := b.WaitCharts(n, 20*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +272,11 @@ func TestBrowserStandalonePage(t *testing.T) {
 		}
 	}
 	shots := screenshotDir(t)
-	if err := b.Screenshot(filepath.Join(shots, "standalone-page.png")); err != nil {
+	if err := b.Screenshot(filepath.Join(shots, name+".png")); err != nil {
 		t.Fatal(err)
 	}
-	checkExplorer(t, b, shots, "standalone")
-	checkClean(t, b, false)
+	checkExplorer(t, b, shots, name)
+	checkClean(t, b, allowOffsite)
 }
 
 func TestBrowserMissingSetupSaysSo(t *testing.T) {
@@ -373,19 +381,8 @@ func TestBrowserExportedNotebook(t *testing.T) {
 	nb := filepath.Join(dir, "synthetic.ipynb")
 	notebookOf(t, nb, setup, demoExplorer().Render(), NewChart(sampleLine("Plain chart", 2)).Render(), live.Render())
 	html := exportHTML(t, nbconvert, nb, dir)
-	if err := b.Open("file://" + html); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.WaitCharts(3, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	shots := screenshotDir(t)
-	if err := b.Screenshot(filepath.Join(shots, "synthetic-export.png")); err != nil {
-		t.Fatal(err)
-	}
-	checkExplorer(t, b, shots, "synthetic-export")
 	// nbconvert's template asks a CDN for require.js and MathJax; offline they fail, harmlessly.
-	checkClean(t, b, true)
+	checkPage(t, b, "file://"+html, 3, "synthetic-export", true)
 }
 
 // TestBrowserDemoNotebookExport checks widgets/testdata/demo.ipynb as
@@ -402,24 +399,7 @@ func TestBrowserDemoNotebookExport(t *testing.T) {
 	}
 	b := startBrowser(t)
 	html := exportHTML(t, nbconvert, executed, t.TempDir())
-	if err := b.Open("file://" + html); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := b.WaitCharts(3, 20*time.Second) // bar, explorer, live
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		if c.Title == "" || c.Width < 300 {
-			t.Errorf("chart %s not readable: %+v", c.ID, c)
-		}
-	}
-	shots := screenshotDir(t)
-	if err := b.Screenshot(filepath.Join(shots, "demo-export.png")); err != nil {
-		t.Fatal(err)
-	}
-	checkExplorer(t, b, shots, "demo-export")
-	checkClean(t, b, true)
+	checkPage(t, b, "file://"+html, 3, "demo-export", true) // bar, explorer, live
 }
 
 // newestSource is the newest modification time among this package's files.
@@ -441,4 +421,33 @@ func newestSource(t *testing.T) time.Time {
 		t.Fatal(err)
 	}
 	return newest
+}
+
+// Online, nbconvert's template loads require.js before the outputs: an AMD
+// loader is on the page. ECharts must still land on window.echarts.
+func TestBrowserWithAMDLoader(t *testing.T) {
+	b := startBrowser(t)
+	setup, err := SetupHTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "amd.html")
+	html := `<!DOCTYPE html><html><head><meta charset="utf-8"><script>
+		window.define = function () { window.amdDefineCalls = (window.amdDefineCalls || 0) + 1; };
+		window.define.amd = {}; window.module = {}; window.exports = {};</script></head><body>` +
+		setup + NewChart(sampleLine("with a loader", 1)).Render() + `</body></html>`
+	if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Open("file://" + path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WaitCharts(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var calls int
+	if err := b.Eval(`window.amdDefineCalls || 0`, &calls); err != nil || calls != 0 {
+		t.Errorf("ECharts registered with the AMD loader %d times (%v)", calls, err)
+	}
+	checkClean(t, b, false)
 }

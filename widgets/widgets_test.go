@@ -1,6 +1,7 @@
 package widgets
 
 import (
+	"embed"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -439,5 +440,31 @@ func TestLiveChartThrottlesAndFinishes(t *testing.T) {
 func TestLiveChartWithoutDataSaysSo(t *testing.T) {
 	if _, err := NewLiveChart().HTML(); err == nil || !strings.Contains(err.Error(), "Update first") {
 		t.Errorf("want the no-data error, got %v", err)
+	}
+}
+
+func TestMissingLibraryNamesTheFix(t *testing.T) {
+	saved := dist
+	dist = embed.FS{} // a build made before `make assets`
+	defer func() { dist = saved }()
+	if _, err := SetupHTML(); err == nil || !strings.Contains(err.Error(), "make assets") {
+		t.Errorf("SetupHTML without the library: %v", err)
+	}
+	if _, err := NewPage("p").HTML(); err == nil || !strings.Contains(err.Error(), "make assets") {
+		t.Errorf("Page without the library: %v", err)
+	}
+	// Widgets themselves do not carry the library, so they still render.
+	if _, err := NewChart(sampleLine("x", 1)).HTML(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLiveChartShowsBadUpdates(t *testing.T) {
+	var sent []string
+	live := NewLiveChart()
+	live.show = func(_, html string) { sent = append(sent, html) }
+	err := live.Update(NewLineChart("t", Axis{}, Axis{}).Series("s", []float64{1}, []float64{1, 2}))
+	if err == nil || len(sent) != 1 || !strings.Contains(sent[0], "kvw-error") || live.Err() == nil {
+		t.Errorf("bad update: err %v, sent %q", err, sent)
 	}
 }

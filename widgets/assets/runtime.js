@@ -93,8 +93,13 @@
     });
   }
 
+  var notes = document.querySelectorAll(".kvw-setup-note");
+  if (!window.echarts) {
+    notes.forEach(function (el) { el.textContent = "ECharts failed to load on this page; charts cannot be drawn."; });
+    return;
+  }
   window.kvwidgets = { mountAll: mountAll, stateIndex: stateIndex };
-  document.querySelectorAll(".kvw-setup-note").forEach(function (el) {
+  notes.forEach(function (el) {
     el.textContent = "Charts on this page use ECharts " + echarts.version + ", embedded here (no network needed).";
   });
   mountAll();
