@@ -56,7 +56,7 @@ $(ECHARTS): widgets/assets/package.json widgets/assets/package-lock.json
 	cd widgets/assets && npm ci --no-audit --no-fund --loglevel=error
 	cp widgets/assets/node_modules/echarts/dist/echarts.min.js $@
 
-test: setup vet gotest notebooks e2e ## vet, unit tests, every notebook headless, the browser workflow
+test: setup vet notebooks gotest e2e ## vet, unit tests, every notebook headless, the browser workflow
 
 vet:
 	go vet ./...
@@ -65,7 +65,7 @@ gotest:
 	go test ./...
 
 notebooks: setup ## execute every notebook headless; fail on any error output
-	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb
+	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb widgets/testdata/*.ipynb
 
 e2e: setup ## the JupyterLab workflow and the exported HTML in headless Chromium
 	KVCACHE_E2E=1 go test ./tests/e2e -count=1 -timeout 20m -v

@@ -1,100 +1,171 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/chromedp"
+	"kvcache/widgets/browsertest"
 )
 
-const notebook = "notebooks/kvcache.ipynb"
-
-func skipUnlessE2E(t *testing.T) {
-	if os.Getenv("KVCACHE_E2E") != "1" {
-		t.Skip("browser tests run with KVCACHE_E2E=1 (make test does this after make setup)")
+// notebook is the notebook under test; KVCACHE_E2E_NOTEBOOK overrides it
+// (a path relative to the repository), e.g. to try the harness on another.
+func notebook() string {
+	if nb := os.Getenv("KVCACHE_E2E_NOTEBOOK"); nb != "" {
+		return nb
 	}
+	return "notebooks/kvcache.ipynb"
 }
 
 // TestNotebookWorkflow is the user's path: open the notebook in JupyterLab,
-// run all, move the controls, export as HTML, open the export offline.
+// run all, move the controls, save, export as HTML (the server's nbconvert
+// endpoint, which File > Save and Export Notebook As > HTML calls), and open
+// the export with the network off.
 func TestNotebookWorkflow(t *testing.T) {
-	skipUnlessE2E(t)
-	l := startLab(t, notebook)
-	b := newBrowser(t)
-	ctx := b.tab(t, "jupyterlab")
-
-	name := filepath.Base(notebook)
-	run(t, ctx, 90*time.Second, "opening the notebook in JupyterLab",
-		chromedp.Navigate(l.url+"/lab/tree/"+name+"?token="+l.token),
-		chromedp.WaitVisible(`.jp-NotebookPanel .jp-Cell`, chromedp.ByQuery))
-	waitFor(t, ctx, 90*time.Second, "the GoNB kernel to be connected", kernelReadyJS)
-
-	command(t, ctx, "notebook:run-all-cells")
-	waitFor(t, ctx, 8*time.Minute, "every cell to finish", allCellsDoneJS)
-	screenshot(t, ctx, "jupyterlab-run-all")
-
-	checkControls(t, ctx, "JupyterLab")
-
-	command(t, ctx, "docmanager:save")
-	saved := filepath.Join(l.rootDir, name)
-	waitForSavedOutputs(t, saved)
-	checkNoErrorOutputs(t, saved)
-
-	export := l.get(t, ctx, "/nbconvert/html/"+name+"?download=true")
-	exported := filepath.Join(t.TempDir(), strings.TrimSuffix(name, ".ipynb")+".html")
-	if err := os.WriteFile(exported, export, 0o644); err != nil {
+	if os.Getenv("KVCACHE_E2E") != "1" {
+		t.Skip("browser workflow runs with KVCACHE_E2E=1 (make test sets it after make setup)")
+	}
+	repo := repoRoot(t)
+	for _, p := range []string{".build/venv/bin/jupyter", ".build/bin/gonb", ".build/jupyter/kernels/gonb/kernel.json"} {
+		if _, err := os.Stat(filepath.Join(repo, p)); err != nil {
+			t.Fatalf("%s is missing: run `make setup` first", p)
+		}
+	}
+	b, err := browsertest.Start()
+	if err != nil {
+		t.Fatalf("%v (the browser test needs Chromium)", err)
+	}
+	t.Cleanup(b.Close)
+	shots := filepath.Join(repo, "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
-	offline := b.tab(t, "exported-html")
-	run(t, offline, 30*time.Second, "cutting the network",
-		network.Enable(),
-		network.EmulateNetworkConditions(true, 0, 0, 0),
-		network.SetBlockedURLs([]string{"http://*", "https://*", "ws://*", "wss://*"}))
-	run(t, offline, 60*time.Second, "opening the exported HTML offline",
-		chromedp.Navigate(fileURL(exported)),
-		chromedp.WaitReady("body", chromedp.ByQuery))
-	checkControls(t, offline, "exported HTML")
-	screenshot(t, offline, "exported-html")
+	// A scratch copy: the test saves it. KVCACHE_ROOT tells its setup cell
+	// where this repository's go.mod is.
+	root := t.TempDir()
+	name := filepath.Base(notebook())
+	copyFile(t, filepath.Join(repo, notebook()), filepath.Join(root, name))
+	t.Setenv("KVCACHE_ROOT", repo)
+	lab, err := browsertest.StartLab(browsertest.LabConfig{
+		Jupyter: filepath.Join(repo, ".build", "venv", "bin", "jupyter"), RootDir: root,
+		JupyterPath: filepath.Join(repo, ".build", "jupyter"),
+		PathDirs:    []string{filepath.Join(repo, ".build", "bin"), filepath.Join(repo, ".build", "venv", "bin")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lab.Stop)
 
-	if errs := b.jsErrors(); len(errs) > 0 {
-		t.Errorf("JS errors:\n  %s", strings.Join(errs, "\n  "))
+	if err := b.Open(lab.Open(name)); err != nil {
+		t.Fatal(err)
+	}
+	panel := currentNotebookJS(name)
+	waitJS(t, b, lab, 90*time.Second, "the GoNB kernel to connect", `(() => { const w = `+panel+`; const s = w && w.sessionContext.session;
+		return s && s.kernel && s.kernel.connectionStatus === 'connected' && jupyterapp.shell.currentWidget === w; })()`)
+	start := time.Now()
+	command(t, b, "notebook:run-all-cells")
+	waitJS(t, b, lab, 6*time.Minute, "every cell to run", `(() => { const w = `+panel+`; const k = w.sessionContext.session.kernel;
+		return k.status === 'idle' && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null); })()`)
+	t.Logf("run all in JupyterLab: %.1f s", time.Since(start).Seconds())
+	if err := b.ScreenshotElement(`.jp-NotebookPanel`, filepath.Join(shots, "lab-run-all.png")); err != nil {
+		t.Fatal(err)
+	}
+
+	checkControls(t, b, shots, "lab")
+
+	command(t, b, "docmanager:save")
+	saved := filepath.Join(root, name)
+	waitSaved(t, saved)
+	checkNoErrorOutputs(t, saved)
+
+	exported := filepath.Join(t.TempDir(), strings.TrimSuffix(name, ".ipynb")+".html")
+	if err := os.WriteFile(exported, get(t, lab, "/nbconvert/html/"+name+"?download=true"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Open("file://" + exported); err != nil {
+		t.Fatal(err)
+	}
+	checkControls(t, b, shots, "export")
+	if err := b.Screenshot(filepath.Join(shots, "exported-html.png")); err != nil {
+		t.Fatal(err)
+	}
+	if ex := b.Exceptions(); len(ex) > 0 {
+		t.Errorf("JavaScript exceptions:\n  %s", strings.Join(ex, "\n  "))
+	}
+	t.Logf("offline requests that failed (nbconvert's template loads require.js and MathJax from a CDN): %d", len(b.OffsiteRequests()))
+}
+
+// currentNotebookJS finds the notebook panel for path and makes it current,
+// so that commands act on it.
+func currentNotebookJS(path string) string {
+	return `(() => { const a = window.jupyterapp; if (!a) return null;
+		const w = Array.from(a.shell.widgets('main')).find(w => w.sessionContext && w.content && w.context.path === '` + path + `');
+		if (w && (!a.shell.currentWidget || a.shell.currentWidget.id !== w.id)) a.shell.activateById(w.id);
+		return w || null; })()`
+}
+
+// command runs a JupyterLab command, as its menu entry or shortcut would
+// (the lab exposes the app to the page for tests, as Galata does).
+func command(t *testing.T, b *browsertest.Browser, id string) {
+	t.Helper()
+	if err := b.Eval(`jupyterapp.commands.execute('`+id+`').then(() => true)`, nil); err != nil {
+		t.Fatalf("command %s: %v", id, err)
 	}
 }
 
-// kernelReadyJS is true once the status bar names the GoNB kernel and it is
-// no longer starting or connecting.
-const kernelReadyJS = `(() => {
-  const items = [...document.querySelectorAll('.jp-StatusBar-Item')].map(e => e.textContent);
-  return items.some(t => /Go \(gonb\) \| (Idle|Unknown)/.test(t));
-})()`
-
-// allCellsDoneJS is true when every code cell shows an execution count.
-const allCellsDoneJS = `(() => {
-  const prompts = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')];
-  return prompts.length > 0 && prompts.every(p => /\[\d+\]/.test(p.textContent));
-})()`
-
-// command runs a JupyterLab command, as its menu entry or shortcut would
-// (the server exposes the app to the page for tests, as Galata does).
-func command(t *testing.T, ctx context.Context, id string) {
+// waitJS polls a JavaScript condition; on timeout it fails with the
+// server's log and the page's exceptions.
+func waitJS(t *testing.T, b *browsertest.Browser, lab *browsertest.Lab, limit time.Duration, what, cond string) {
 	t.Helper()
-	var ok bool
-	eval(t, ctx, `(async () => { await window.jupyterapp.commands.execute('`+id+`'); return true; })()`, &ok)
+	deadline := time.Now().Add(limit)
+	for {
+		var ok bool
+		err := b.Eval(`!!(`+cond+`)`, &ok)
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			log := lab.Log()
+			if len(log) > 4000 {
+				log = log[len(log)-4000:]
+			}
+			t.Fatalf("waited %v for %s (%v); exceptions %q; server log:\n%s", limit, what, err, b.Exceptions(), log)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
-// waitForSavedOutputs waits until the saved file holds outputs.
-func waitForSavedOutputs(t *testing.T, path string) {
+// get fetches a server path with the lab's token.
+func get(t *testing.T, lab *browsertest.Lab, path string) []byte {
+	t.Helper()
+	resp, err := http.Get(lab.URL + path + "&token=" + lab.Token)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %.500s", path, resp.Status, body)
+	}
+	return body
+}
+
+// waitSaved waits until the file on disk holds outputs.
+func waitSaved(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if nb, err := readNotebook(path); err == nil && nb.outputCount() > 0 {
+		if nb, err := readNotebook(path); err == nil && nb.outputs() > 0 {
 			return
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -113,22 +184,39 @@ func checkNoErrorOutputs(t *testing.T, path string) {
 			if o.OutputType == "error" {
 				t.Errorf("cell %d has an error output: %s: %s", i, o.EName, o.EValue)
 			}
+			if o.OutputType == "stream" && o.Name == "stderr" && strings.Contains(o.text(), "panic") {
+				t.Errorf("cell %d panicked: %.300s", i, o.text())
+			}
 		}
 	}
 }
 
 type savedNotebook struct {
 	Cells []struct {
-		CellType string `json:"cell_type"`
-		Outputs  []struct {
-			OutputType string `json:"output_type"`
-			EName      string `json:"ename"`
-			EValue     string `json:"evalue"`
-		} `json:"outputs"`
+		Outputs []savedOutput `json:"outputs"`
 	} `json:"cells"`
 }
 
-func (nb savedNotebook) outputCount() int {
+type savedOutput struct {
+	OutputType string          `json:"output_type"`
+	Name       string          `json:"name"`
+	EName      string          `json:"ename"`
+	EValue     string          `json:"evalue"`
+	Text       json.RawMessage `json:"text"`
+}
+
+// text joins a stream output's text, stored as a string or a list of lines.
+func (o savedOutput) text() string {
+	var s string
+	if json.Unmarshal(o.Text, &s) == nil {
+		return s
+	}
+	var lines []string
+	_ = json.Unmarshal(o.Text, &lines)
+	return strings.Join(lines, "")
+}
+
+func (nb savedNotebook) outputs() int {
 	n := 0
 	for _, c := range nb.Cells {
 		n += len(c.Outputs)
@@ -142,6 +230,28 @@ func readNotebook(path string) (savedNotebook, error) {
 	if err != nil {
 		return nb, err
 	}
-	err = json.Unmarshal(data, &nb)
-	return nb, err
+	if err := json.Unmarshal(data, &nb); err != nil {
+		return nb, fmt.Errorf("%s: %w", path, err)
+	}
+	return nb, nil
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

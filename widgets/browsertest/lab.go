@@ -1,0 +1,143 @@
+package browsertest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Lab is a JupyterLab server on loopback, started for one test.
+type Lab struct {
+	// URL is the server's base URL (http://127.0.0.1:PORT).
+	URL string
+	// Token authenticates requests: add ?token=Token to the first URL.
+	Token string
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	log   bytes.Buffer
+}
+
+// LabConfig says where the pieces `make setup` installs live.
+type LabConfig struct {
+	Jupyter     string   // the venv's jupyter program
+	RootDir     string   // the folder the server shows
+	JupyterPath string   // where kernel specs live (JUPYTER_PATH), e.g. .build/jupyter
+	PathDirs    []string // prepended to PATH (gonb, goimports, gopls)
+}
+
+// StartLab starts `jupyter lab` on a free loopback port with a random token,
+// its own config, data and runtime folders (so the user's Jupyter setup is
+// neither read nor changed), and window.jupyterapp exposed for scripting. It
+// waits up to 90 s for the server to answer.
+func StartLab(cfg LabConfig) (*Lab, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("browsertest: token: %w", err)
+	}
+	state, err := os.MkdirTemp("", "kvcache-lab-")
+	if err != nil {
+		return nil, fmt.Errorf("browsertest: lab state dir: %w", err)
+	}
+	// No "get Jupyter news?" pop-up over the notebook (it would also try the network).
+	news := filepath.Join(state, "config", "lab", "user-settings", "@jupyterlab", "apputils-extension")
+	if err := os.MkdirAll(news, 0o755); err != nil {
+		return nil, fmt.Errorf("browsertest: lab settings: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(news, "notification.jupyterlab-settings"), []byte(`{"fetchNews": "false"}`), 0o644); err != nil {
+		return nil, fmt.Errorf("browsertest: lab settings: %w", err)
+	}
+	l := &Lab{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Token: hex.EncodeToString(raw)}
+	l.cmd = exec.Command(cfg.Jupyter, "lab", "--no-browser", "--allow-root",
+		"--ip=127.0.0.1", fmt.Sprintf("--port=%d", port), "--IdentityProvider.token="+l.Token,
+		"--ServerApp.root_dir="+cfg.RootDir, "--expose-app-in-browser",
+		"--ServerApp.open_browser=False")
+	path := os.Getenv("PATH")
+	for i := len(cfg.PathDirs) - 1; i >= 0; i-- {
+		path = cfg.PathDirs[i] + string(os.PathListSeparator) + path
+	}
+	l.cmd.Env = append(os.Environ(),
+		"PATH="+path,
+		"JUPYTER_PATH="+cfg.JupyterPath,
+		"JUPYTER_CONFIG_DIR="+filepath.Join(state, "config"),
+		"JUPYTER_DATA_DIR="+filepath.Join(state, "data"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(state, "runtime"),
+	)
+	l.cmd.Stdout, l.cmd.Stderr = &lockedWriter{l}, &lockedWriter{l}
+	l.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := l.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("browsertest: starting jupyter lab: %w", err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(l.URL + "/api/status?token=" + l.Token)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return l, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			l.Stop()
+			return nil, fmt.Errorf("browsertest: jupyter lab did not answer in 90 s:\n%s", l.Log())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Open is the URL that opens a notebook (path relative to RootDir) in the lab.
+func (l *Lab) Open(path string) string {
+	return l.URL + "/lab/tree/" + path + "?token=" + l.Token + "&reset"
+}
+
+// Log is what the server printed so far.
+func (l *Lab) Log() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.log.String()
+}
+
+// Stop ends the server and the kernels it started (its process group).
+func (l *Lab) Stop() {
+	if l.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = l.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+type lockedWriter struct{ l *Lab }
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.l.mu.Lock()
+	defer w.l.mu.Unlock()
+	return w.l.log.Write(p)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("browsertest: finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,146 @@
+package widgets
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Charter is any go-echarts chart: *charts.Line, *charts.Bar, *charts.Scatter, ...
+type Charter interface {
+	// Validate fills go-echarts' defaults (series colours, axis data).
+	Validate()
+	// JSON is the ECharts option as a map.
+	JSON() map[string]any
+}
+
+// Default chart size: the width follows the output area.
+const (
+	DefaultWidth  = "100%"
+	DefaultHeight = "400px"
+)
+
+// funcMarker is how go-echarts marks JavaScript functions (types.FuncStr)
+// inside option strings; they cannot travel as JSON data.
+var funcMarker = []byte("__f__")
+
+// chartOption encodes a go-echarts chart as ECharts option JSON.
+func chartOption(c Charter) (json.RawMessage, error) {
+	if c == nil {
+		return nil, errors.New("widgets: chart is nil")
+	}
+	if e, ok := c.(interface{ Err() error }); ok && e.Err() != nil {
+		return nil, e.Err()
+	}
+	c.Validate()
+	b, err := json.Marshal(c.JSON())
+	if err != nil {
+		return nil, fmt.Errorf("widgets: encoding chart option: %w", err)
+	}
+	if bytes.Contains(b, funcMarker) {
+		return nil, errors.New("widgets: chart option holds a JavaScript function (go-echarts types.FuncStr / opts.FuncOpts); " +
+			"use an ECharts string template instead, e.g. axisLabel formatter \"{value} GiB\"")
+	}
+	return b, nil
+}
+
+// Chart shows one go-echarts chart, drawn offline by the ECharts that
+// Setup put on the page.
+//
+//	widgets.NewChart(line).Height("320px").Display()
+type Chart struct {
+	chart         Charter
+	width, height string
+	caption, note string
+}
+
+// NewChart wraps a go-echarts chart.
+func NewChart(c Charter) *Chart {
+	return &Chart{chart: c, width: DefaultWidth, height: DefaultHeight}
+}
+
+// Width sets the CSS width (default "100%": the output area's width).
+func (w *Chart) Width(css string) *Chart { w.width = css; return w }
+
+// Height sets the CSS height (default "400px").
+func (w *Chart) Height(css string) *Chart { w.height = css; return w }
+
+// Caption puts a line of text above the chart.
+func (w *Chart) Caption(text string) *Chart { w.caption = text; return w }
+
+// Note puts a line of small text under the chart (a source, a caveat).
+func (w *Chart) Note(text string) *Chart { w.note = text; return w }
+
+func (w *Chart) panel() (*panel, error) {
+	if err := checkSize(w.width, w.height); err != nil {
+		return nil, err
+	}
+	opt, err := chartOption(w.chart)
+	if err != nil {
+		return nil, err
+	}
+	return &panel{
+		kind: "chart", caption: w.caption, note: w.note,
+		views:   []panelView{{Type: "chart", MarkX: -1, MarkY: -1, Width: w.width, Height: w.height}},
+		options: []json.RawMessage{opt},
+		states:  [][]int{{0}},
+	}, nil
+}
+
+// HTML returns the chart's HTML fragment, or the error that prevents it.
+func (w *Chart) HTML() (string, error) { return dropID(w.renderWithID("")) }
+
+// Render returns the chart's HTML fragment; on error, a visible error box.
+func (w *Chart) Render() string { return orError(w.HTML()) }
+
+// Display shows the chart in the notebook (nothing outside GoNB).
+func (w *Chart) Display() { display(w.Render()) }
+
+func (w *Chart) renderWithID(id string) (string, string, error) { return renderPanel(w.panel, id) }
+
+// renderPanel builds a panel and renders it with the given id ("" = content id).
+func renderPanel(build func() (*panel, error), id string) (string, string, error) {
+	p, err := build()
+	if err != nil {
+		return "", "", err
+	}
+	return p.render(id)
+}
+
+func dropID(html, _ string, err error) (string, error) { return html, err }
+
+func orError(html string, err error) string {
+	if err != nil {
+		return errorHTML(err)
+	}
+	return html
+}
+
+// checkSize refuses CSS sizes that would draw nothing or break the style attribute.
+func checkSize(width, height string) error {
+	for _, s := range []struct{ name, v string }{{"width", width}, {"height", height}} {
+		if s.v == "" {
+			return fmt.Errorf("widgets: chart %s is empty; give a CSS length such as %q", s.name, DefaultHeight)
+		}
+		for _, r := range s.v {
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' || r == '%') {
+				return fmt.Errorf("widgets: chart %s %q is not a CSS length (use e.g. \"400px\", \"100%%\", \"40vh\")", s.name, s.v)
+			}
+		}
+	}
+	return nil
+}
+
+// firstError keeps the first mistake a builder saw; builders chain, so
+// they report it at Render time (and through Err) instead of returning it.
+type firstError struct{ err error }
+
+// Err reports the first mistake made while building, if any.
+func (f *firstError) Err() error { return f.err }
+
+func (f *firstError) fail(err error) {
+	if f.err == nil {
+		f.err = err
+	}
+}

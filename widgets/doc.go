@@ -1,0 +1,61 @@
+// Package widgets shows kvsim results in GoNB notebooks and standalone HTML
+// pages: go-echarts charts drawn offline by an embedded ECharts, report
+// tables, explorers whose sliders and pickers redraw charts in place, and
+// live charts that grow while a measurement runs. kvsim computes; widgets
+// only display, and nothing in kvsim imports widgets.
+//
+// # The page model
+//
+// ECharts (npm echarts, pinned in assets/package-lock.json, copied to
+// assets/dist by `make assets`, embedded with //go:embed) is about 1 MB, so it
+// goes on a page once: Setup shows it near the top of a notebook, Page
+// inlines it in the head of a standalone file. Every widget is a fragment
+//
+//	<div class="kvw-root" id="kvw-KIND-HASH"> controls, views,
+//	  <script type="application/json" class="kvw-data"> states </script>
+//	  <script> wait up to 15 s for the library, then mount </script> </div>
+//
+// whose id is a hash of its content: the same cell renders the same HTML on
+// every run. The library and runtime are shielded from AMD loaders (the
+// require.js in nbconvert's template), and run once per page even when the
+// setup output appears twice.
+//
+// # Interactivity without a kernel
+//
+// An Explorer's controls are dimensions; a state is one position of every
+// control, numbered in mixed radix (first control most significant). The
+// Go cell builds every view for every state once; identical charts and
+// fragments are stored once. Moving a control swaps states in the browser
+// (setOption, innerHTML): no kernel round trip, no new output, and the same
+// behaviour in JupyterLab, in a headless nbconvert run (nothing waits for a
+// browser) and in an exported HTML file. MarkX/MarkY draw a dashed line at a
+// control's value that moves with it. States are capped at MaxStates.
+//
+// # Notebook facts
+//
+//   - Display waits (at most 10 s) until GoNB has read the output: GoNB stops
+//     reading a cell's output pipe when its program ends, and a large output
+//     sent last (the 1 MB Setup) was otherwise cut off in 2 of 6 headless runs.
+//   - Outputs made by running cells are trusted in JupyterLab and draw. A
+//     notebook saved elsewhere (nbconvert, git) opens untrusted: JupyterLab
+//     strips scripts and each chart shows a line telling the reader to trust
+//     the notebook or rerun it. Tables need no script and always show.
+//   - LiveChart updates one output in place (Jupyter's update_display_data)
+//     through a display id that is random per run and not saved; updates
+//     carry the chart only, at most one per Every (100 ms), and Done sends
+//     the last one, so the saved notebook holds the final chart.
+//   - Chart options are data: a go-echarts JavaScript function
+//     (types.FuncStr) is refused with an error; use ECharts string templates.
+//
+// # Errors
+//
+// Builders chain, so they keep their first mistake: HTML() returns it,
+// Render() and Display() show it as a red box where the widget would be,
+// and Err() reports building mistakes early. Errors start with "widgets:".
+//
+// # Browser checks
+//
+// Package browsertest drives headless Chromium with the network off; the
+// tests here use it on a standalone page, on notebooks exported by nbconvert
+// and (with KVCACHE_LAB_TEST=1) in a live JupyterLab.
+package widgets

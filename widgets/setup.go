@@ -1,0 +1,31 @@
+package widgets
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// SetupHTML returns the block that puts ECharts and the widget runtime on a
+// page: the whole library (about 1 MB) inlined, so charts draw with no
+// network, in JupyterLab and in a notebook exported to HTML alike. Show it
+// once, near the top; every widget waits for it (up to 15 s) and says
+// what to do when it never comes.
+func SetupHTML() (string, error) {
+	lib, err := library()
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	err = templates.ExecuteTemplate(&b, "setup", map[string]any{
+		"CSS": styles(), "Library": lib, "Runtime": runtime(), "Version": LibraryVersion(),
+	})
+	if err != nil {
+		return "", fmt.Errorf("widgets: rendering setup: %w", err)
+	}
+	return b.String(), nil
+}
+
+// Setup shows SetupHTML in the notebook: call it in one cell near the top.
+// The output is saved with the notebook, so an exported HTML file carries
+// the library too.
+func Setup() { display(orError(SetupHTML())) }
