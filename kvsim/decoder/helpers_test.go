@@ -2,7 +2,6 @@ package decoder
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"kvcache/kvsim/model"
@@ -35,15 +34,6 @@ func newTestDecoder(t testing.TB, spec model.Spec, threads int) *Decoder {
 	}
 	t.Cleanup(d.Close)
 	return d
-}
-
-func randomPrompt(seed uint64, n, vocab int) []int {
-	r := rand.New(rand.NewPCG(seed, 99))
-	p := make([]int, n)
-	for i := range p {
-		p[i] = r.IntN(vocab)
-	}
-	return p
 }
 
 func generate(t testing.TB, d *Decoder, prompt []int, newTokens int, c CacheConfig) *Generation {

@@ -14,7 +14,7 @@ func TestCachedMatchesUncached(t *testing.T) {
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {
 			d := newTestDecoder(t, spec, 2)
-			prompt := randomPrompt(1, 9, spec.Vocab)
+			prompt := randomPrompt(spec.Vocab, 9, 1)
 			cached := generate(t, d, prompt, 12, full)
 			uncached := generate(t, d, prompt, 12, CacheConfig{})
 			if !slices.Equal(cached.Tokens, uncached.Tokens) {

@@ -103,11 +103,17 @@ func allocWeights(h shape) *Weights {
 	return w
 }
 
-// Initial scales of random weights, after GPT-2: N(0, 0.02²) matrices,
-// N(0, 0.01²) positions, residual projections (Out, Down) shrunk by
-// 1/√(2·layers) so the residual stream stays O(1) however deep the model.
-// Gains are 1 + N(0, 0.1²) and biases N(0, 0.02²), so that a path that forgot
-// one would show in the parity tests.
+// Initial scales of random weights. Embeddings (and an untied LM head) are
+// N(0, 0.02²) as in GPT-2; the block matrices are N(0, 1/fan_in), so that
+// every projection of a unit-RMS (normed) input is O(1): activations work in
+// their non-linear range, attention is not uniform, and each block moves the
+// residual stream by O(1). (GPT-2's 0.02 everywhere leaves the blocks so weak
+// that, with tied embeddings, the fed token's own embedding dominates the
+// logits and greedy decoding repeats one token forever, which would make
+// the same-tokens check trivial.) Pre-norm blocks keep the stream sane. Gains
+// are 1 + N(0, 0.1²) and biases N(0, 0.02²), so a path that forgot one
+// would show in the parity tests; the final gain scales logits to a std of
+// about targetLogits.
 const (
 	initStd      = 0.02
 	positionStd  = 0.01
@@ -121,7 +127,6 @@ const (
 // does not depend on the thread count.
 func randomWeights(h shape, seed uint64, threads int) *Weights {
 	w := allocWeights(h)
-	residual := 1 / math.Sqrt(2*float64(h.layers))
 	ts := w.tensors(h)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, threads))
@@ -143,10 +148,10 @@ func randomWeights(h shape, seed uint64, threads int) *Weights {
 				fill(r, data, targetLogits/(initStd*math.Sqrt(float64(h.dim))), gainJitter)
 			case "position_embedding":
 				fill(r, data, 0, positionStd)
-			case "out", "down":
-				fill(r, data, 0, initStd*residual)
 			case "attn_norm_bias", "mlp_norm_bias", "final_norm_bias", "qkv_bias", "out_bias", "up_bias", "down_bias":
 				fill(r, data, 0, biasStd)
+			case "qkv", "out", "up", "down":
+				fill(r, data, 0, 1/math.Sqrt(float64(t.shape[len(t.shape)-1])))
 			default:
 				fill(r, data, 0, initStd)
 			}
