@@ -76,7 +76,7 @@ func (c CacheConfig) check(maxTokens int) (capacity, sinks int, err error) {
 // [0, sinks) keep positions [0, sinks) for good; the other slots form a ring:
 // position p ≥ sinks lives in slot sinks + (p - sinks) mod (capacity - sinks).
 // After n positions were stored it holds [0, min(sinks, n)) and
-// [ringStart, n), ringStart = max(sinks, n - (capacity - sinks)).
+// [ringStart, n), ringStart = min(n, max(sinks, n - (capacity - sinks))).
 type kvCache struct {
 	h               *shape
 	capacity, sinks int
@@ -97,7 +97,7 @@ func (c *kvCache) allocatedBytes() int64 {
 }
 
 // ringStart is the oldest non-sink position held after n stores.
-func (c *kvCache) ringStart(n int) int { return max(c.sinks, n-(c.capacity-c.sinks)) }
+func (c *kvCache) ringStart(n int) int { return min(n, max(c.sinks, n-(c.capacity-c.sinks))) }
 
 // held is how many positions are in the cache after n stores.
 func (c *kvCache) held(n int) int { return min(c.sinks, n) + n - c.ringStart(n) }
