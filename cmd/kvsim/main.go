@@ -27,6 +27,7 @@ type env struct {
 func commands() map[string]command {
 	return map[string]command{
 		"models": {"list the model catalog, or show one model in full", runModels},
+		"bench":  {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
 	}
 }
 
