@@ -77,6 +77,15 @@ func (d *Decoder) NewSession(maxTokens int, cfg CacheConfig) (*Session, error) {
 	return s, nil
 }
 
+// Reset empties the session (and its cache) for a new sequence, keeping
+// its buffers.
+func (s *Session) Reset() {
+	s.n = 0
+	if s.cache != nil {
+		s.cache.n = 0
+	}
+}
+
 // Len is the number of tokens fed so far.
 func (s *Session) Len() int { return s.n }
 
