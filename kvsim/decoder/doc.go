@@ -59,7 +59,9 @@
 //	           bit-identical to a full cache's (tested).
 //	window     StreamingLLM: keep the first Sinks tokens (attention sinks)
 //	           and the most recent Capacity-Sinks; attend only to those.
-//	           Approximate; positions keep their original indices. Run
+//	           Approximate; positions keep their original indices, and the
+//	           prompt's prefill still attends exactly (the window applies
+//	           from the first decode step). Run
 //	           reports its divergence from a full cache: top-1 agreement and
 //	           KL(P_full ‖ P_window) per step, the window run being fed the
 //	           full run's tokens (teacher forcing) so each step compares the

@@ -60,20 +60,12 @@ func (s *Session) forward(p pass, st *Step) {
 
 	for l := 0; l < h.layers; l++ {
 		// a = norm₁(x)
-		s.norm(rs.xn, rs.x, w.AttnNormGain, w.AttnNormBias, l, n)
+		s.eachRow(p, opAttnNorm, l, n)
 
 		// [q k v] = a·W_qkvᵀ + b
 		wqkv := w.QKV[l*h.qkvDim*d : (l+1)*h.qkvDim*d]
 		s.matmul(p, rs.qkv, h.qkvStride, wqkv, h.qkvDim, d, rs.xn, h.dimStride, n, st)
-		for i := 0; i < n; i++ {
-			row := rs.qkv[i*h.qkvStride : i*h.qkvStride+h.qkvDim]
-			if h.bias {
-				addTo(row, w.QKVBias[l*h.qkvDim:])
-			}
-			if h.rope {
-				s.applyRoPE(row, p.pos(i))
-			}
-		}
+		s.eachRow(p, opQKVBiasRoPE, l, n)
 
 		// o = attention(q, K, V), then the tail rows' K/V enter the cache
 		s.attention(p, l, n, st)
@@ -92,21 +84,19 @@ func (s *Session) forward(p pass, st *Step) {
 		// x ← x + o·W_outᵀ + b
 		wo := w.Out[l*d*h.qDim : (l+1)*d*h.qDim]
 		s.matmul(p, rs.proj, h.dimStride, wo, d, h.qDim, rs.att, h.qStride, n, st)
-		s.residual(rs.proj, w.OutBias, l, n)
+		s.eachRow(p, opOutResidual, l, n)
 
 		// m = norm₂(x) (a parallel block reuses a)
 		if !h.parallel {
-			s.norm(rs.xn, rs.x, w.MLPNormGain, w.MLPNormBias, l, n)
+			s.eachRow(p, opMLPNorm, l, n)
 		}
 		// u = W_up·m + b;  u ← act(u);  x ← x + W_down·u + b
 		wu := w.Up[l*h.upRows*d : (l+1)*h.upRows*d]
 		s.matmul(p, rs.up, h.upStride, wu, h.upRows, d, rs.xn, h.dimStride, n, st)
-		for i := 0; i < n; i++ {
-			s.activate(rs.up[i*h.upStride:], l)
-		}
+		s.eachRow(p, opActivate, l, n)
 		wd := w.Down[l*d*h.ffn : (l+1)*d*h.ffn]
 		s.matmul(p, rs.proj, h.dimStride, wd, d, h.ffn, rs.up, h.upStride, n, st)
-		s.residual(rs.proj, w.DownBias, l, n)
+		s.eachRow(p, opDownResidual, l, n)
 	}
 
 	// logits = norm_f(x_last)·W_headᵀ
@@ -140,32 +130,85 @@ func (s *Session) matmul(p pass, out []float32, outStride int, w []float32, rows
 	st.FLOPs += flops * float64(tail)
 }
 
-// norm sets y_i = norm(x_i) with layer l's gain (and bias) for n rows.
-func (s *Session) norm(y, x, gain, bias []float32, l, n int) {
-	h := s.h
-	d := h.dim
-	g := gain[l*d : (l+1)*d]
-	for i := 0; i < n; i++ {
-		xi, yi := x[i*h.dimStride:i*h.dimStride+d], y[i*h.dimStride:i*h.dimStride+d]
-		if h.layerNorm {
-			layerNorm(yi, xi, g, bias[l*d:(l+1)*d])
-		} else {
-			rmsNorm(yi, xi, g)
-		}
+// rowOp is an element-wise step applied to each row of the batch.
+type rowOp int
+
+const (
+	opAttnNorm     rowOp = iota // a = norm₁(x)
+	opQKVBiasRoPE               // [q k v] += b; q, k ← RoPE(q, k, pos)
+	opOutResidual               // x ← x + proj (+ b_out)
+	opMLPNorm                   // m = norm₂(x)
+	opActivate                  // u ← act(u)
+	opDownResidual              // x ← x + proj (+ b_down)
+)
+
+// rowTask applies one rowOp to a range of rows.
+type rowTask struct {
+	s  *Session
+	p  pass
+	op rowOp
+	l  int
+}
+
+func (t *rowTask) Run(_, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.s.rowStep(t.p, t.op, t.l, i)
 	}
 }
 
-// residual sets x_i ← x_i + proj_i (+ layer l's bias) for n rows.
-func (s *Session) residual(proj, bias []float32, l, n int) {
-	h, rs := s.h, s.st
+// eachRow applies op to the n rows of the batch, spread over the pool when
+// there is more than one (a row's result does not depend on the split).
+func (s *Session) eachRow(p pass, op rowOp, l, n int) {
+	if n == 1 {
+		s.rowStep(p, op, l, 0)
+		return
+	}
+	s.rows = rowTask{s: s, p: p, op: op, l: l}
+	s.d.pool.Run(n, max(1, n/(4*s.d.pool.Threads())), &s.rows)
+	s.rows = rowTask{}
+}
+
+// rowStep applies op to row i in layer l.
+func (s *Session) rowStep(p pass, op rowOp, l, i int) {
+	h, w, rs := s.h, s.d.w, s.st
 	d := h.dim
-	for i := 0; i < n; i++ {
-		x, y := rs.x[i*h.dimStride:i*h.dimStride+d], proj[i*h.dimStride:i*h.dimStride+d]
+	x := rs.x[i*h.dimStride : i*h.dimStride+d]
+	switch op {
+	case opAttnNorm:
+		s.norm(rs.xn[i*h.dimStride:], x, w.AttnNormGain, w.AttnNormBias, l)
+	case opMLPNorm:
+		s.norm(rs.xn[i*h.dimStride:], x, w.MLPNormGain, w.MLPNormBias, l)
+	case opQKVBiasRoPE:
+		row := rs.qkv[i*h.qkvStride : i*h.qkvStride+h.qkvDim]
+		if h.bias {
+			addTo(row, w.QKVBias[l*h.qkvDim:])
+		}
+		if h.rope {
+			s.applyRoPE(row, p.pos(i))
+		}
+	case opOutResidual, opDownResidual:
+		y := rs.proj[i*h.dimStride : i*h.dimStride+d]
+		bias := w.OutBias
+		if op == opDownResidual {
+			bias = w.DownBias
+		}
 		if bias != nil {
 			addTo(y, bias[l*d:(l+1)*d])
 		}
 		addTo(x, y)
+	case opActivate:
+		s.activate(rs.up[i*h.upStride:], l)
 	}
+}
+
+// norm sets y = norm(x) with layer l's gain (and bias).
+func (s *Session) norm(y, x, gain, bias []float32, l int) {
+	d := s.h.dim
+	if s.h.layerNorm {
+		layerNorm(y[:d], x, gain[l*d:(l+1)*d], bias[l*d:(l+1)*d])
+		return
+	}
+	rmsNorm(y[:d], x, gain[l*d:(l+1)*d])
 }
 
 // activate applies the MLP non-linearity to one row of up in place:

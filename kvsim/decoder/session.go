@@ -43,6 +43,7 @@ type Session struct {
 	batch  []int // (maxTokens) scratch: the tokens of a recompute pass
 	n      int   // tokens fed so far
 	attn   attentionTask
+	rows   rowTask
 }
 
 // NewSession prepares a session of at most maxTokens positions. Without a
