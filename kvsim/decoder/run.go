@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"kvcache/kvsim/model"
@@ -249,7 +250,7 @@ func Run(spec model.Spec, opt BenchOptions) (*BenchResult, error) {
 	res.KVBytesPeak, res.HitRate, res.Breakdown = main.KVBytesPeak, main.HitRate, main.Breakdown
 	if cached != nil && uncached != nil {
 		res.Speedup = res.TotalSUncached / res.TotalSCached
-		res.SameTokens = equalInts(cached.Tokens, uncached.Tokens)
+		res.SameTokens = slices.Equal(cached.Tokens, uncached.Tokens)
 		for i := range cached.Logits {
 			abs, rel := logitDiff(cached.Logits[i], uncached.Logits[i])
 			res.MaxAbsLogitDiff = math.Max(res.MaxAbsLogitDiff, abs)
@@ -301,18 +302,6 @@ func pathResult(g *Generation) *PathResult {
 		p.DecodeTokensPerS = float64(len(g.Steps)-1) / decodeS
 	}
 	return p
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // logitDiff is max |a-b| and that over max |b|.

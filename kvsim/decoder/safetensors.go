@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -216,7 +217,7 @@ func loadSafetensors(path string, h *shape) (*Weights, error) {
 	}
 	for _, p := range plan {
 		got := st.entries[p.name].Shape
-		if !sameShape(got, p.shape) {
+		if !slices.Equal(got, p.shape) {
 			return nil, fmt.Errorf("decoder: %s: tensor %s has shape %v, model %s needs %v", path, p.name, got, h.spec.Name, p.shape)
 		}
 		if err := st.read(p.name, p.dst, p.transpose); err != nil {
@@ -241,18 +242,6 @@ func (st *stFile) sampleNames(n int) string {
 		names = append(names[:n], "...")
 	}
 	return strings.Join(names, ", ")
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // layerSlice is layer l's part of a tensor stacked over layers.
