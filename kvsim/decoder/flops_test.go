@@ -24,6 +24,17 @@ func TestStepFLOPsMatchModel(t *testing.T) {
 				if !cached {
 					wantRows = st.Position + 1
 				}
+				perPos := spec.KVBytesPerToken("fp32") // all layers, K and V
+				var wantRead, wantWrite int64
+				if cached {
+					wantRead, wantWrite = int64(st.Position)*perPos, perPos
+					if i == 0 {
+						wantRead, wantWrite = 0, int64(promptLen)*perPos
+					}
+				}
+				if st.KVReadBytes != wantRead || st.KVWriteBytes != wantWrite {
+					t.Errorf("%s cached=%v step %d: read %d wrote %d KV bytes, want %d and %d", spec.Name, cached, i, st.KVReadBytes, st.KVWriteBytes, wantRead, wantWrite)
+				}
 				if i > 0 && st.Rows != wantRows {
 					t.Errorf("%s cached=%v step %d: ran %d rows, want %d", spec.Name, cached, i, st.Rows, wantRows)
 				}
