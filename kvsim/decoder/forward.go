@@ -355,13 +355,15 @@ func (a *attentionTask) Run(worker, lo, hi int) {
 // score writes q·k_t·scale for the positions of seg from scores[n] on and
 // returns the next free index.
 func (a *attentionTask) score(scores []float32, n int, q []float32, g int, seg segment) int {
-	hd := len(q)
-	for j := 0; j < seg.n; j++ {
-		off := j*seg.stride + g*hd
-		scores[n] = kernels.Dot(q, seg.k[off:off+hd]) * a.scale
-		n++
+	if seg.n == 0 {
+		return n
 	}
-	return n
+	out := scores[n : n+seg.n]
+	kernels.DotRows(out, seg.k[g*len(q):], seg.stride, q)
+	for j := range out {
+		out[j] *= a.scale
+	}
+	return n + seg.n
 }
 
 // weigh adds p_t·v_t for the positions of seg, p_t read from scores[n] on.

@@ -49,12 +49,22 @@ func BenchmarkMatVec(b *testing.B) {
 		x := randomSlice(r, sh.cols)
 		out := Aligned(sh.rows)
 		name := fmt.Sprintf("%dx%d", sh.rows, sh.cols)
-		b.Run("gonum/"+name, func(b *testing.B) {
-			b.SetBytes(int64(4 * sh.rows * sh.cols))
-			for b.Loop() {
-				one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1)
+		for _, avx2 := range []bool{false, true} {
+			if avx2 && !hasAVX2 {
+				continue
 			}
-		})
+			kernel := "gonum/"
+			if avx2 {
+				kernel = "avx2/"
+			}
+			b.Run(kernel+name, func(b *testing.B) {
+				one.avx2 = avx2
+				b.SetBytes(int64(4 * sh.rows * sh.cols))
+				for b.Loop() {
+					one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1)
+				}
+			})
+		}
 		b.Run("go/"+name, func(b *testing.B) {
 			b.SetBytes(int64(4 * sh.rows * sh.cols))
 			for b.Loop() {

@@ -142,3 +142,19 @@ func TestDotAndAxpy(t *testing.T) {
 		t.Errorf("Axpy: %v", y)
 	}
 }
+
+func TestDotRowsMatchesDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for _, rows := range []int{1, 3, 4, 9} {
+		const n, stride = 37, 50
+		w := randomSlice(r, (rows-1)*stride+n)
+		x := randomSlice(r, n)
+		out := make([]float32, rows)
+		DotRows(out, w, stride, x)
+		for i := range out {
+			if want := Dot(w[i*stride:i*stride+n], x); out[i] != want {
+				t.Fatalf("rows %d: row %d = %g, Dot says %g", rows, i, out[i], want)
+			}
+		}
+	}
+}

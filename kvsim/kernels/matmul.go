@@ -54,7 +54,7 @@ func (p *Pool) MatMul(out []float32, outStride int, w []float32, rows, cols int,
 	_ = w[rows*cols-1]
 	_ = x[(n-1)*xStride+cols-1]
 	_ = out[(n-1)*outStride+rows-1]
-	p.mm = matMulTask{out: out, outStride: outStride, w: w, rows: rows, cols: cols, x: x, xStride: xStride, n: n}
+	p.mm = matMulTask{out: out, outStride: outStride, w: w, rows: rows, cols: cols, x: x, xStride: xStride, n: n, avx2: p.avx2}
 	p.Run(rows, rowChunk(rows, cols, n, p.threads), &p.mm)
 	p.mm = matMulTask{} // drop references to the caller's buffers
 }
@@ -78,24 +78,69 @@ type matMulTask struct {
 	rows, cols int
 	x          []float32
 	xStride, n int
+	avx2       bool
 }
 
 func (m *matMulTask) Run(_, lo, hi int) {
-	impl := gonum.Implementation{}
 	block := m.w[lo*m.cols : hi*m.cols]
 	for t := 0; t < m.n; t++ {
 		xt := m.x[t*m.xStride : t*m.xStride+m.cols]
-		impl.Sgemv(blas.NoTrans, hi-lo, m.cols, 1, block, m.cols, xt, 1, 0, m.out[t*m.outStride+lo:], 1)
+		out := m.out[t*m.outStride+lo : t*m.outStride+hi]
+		if m.avx2 {
+			dotRowsAVX2(out, block, m.cols, xt)
+			continue
+		}
+		gonum.Implementation{}.Sgemv(blas.NoTrans, hi-lo, m.cols, 1, block, m.cols, xt, 1, 0, out, 1)
 	}
 }
 
 // Dot is Σ a[i]·b[i] over len(a) elements (b must be at least as long),
 // through the same kernel as MatMul.
 func Dot(a, b []float32) float32 {
+	if hasAVX2 {
+		return dotAVX2(a, b[:len(a)])
+	}
 	return gonum.Implementation{}.Sdot(len(a), a, 1, b[:len(a)], 1)
 }
 
-// Axpy sets y[i] += alpha·x[i] over len(x) elements.
+// DotRows sets out[r] = Σ_i w[r·stride+i]·x[i] for r < len(out) and
+// i < len(x): the scores of one query against len(out) keys stored stride
+// apart. Each value equals Dot(w[r·stride:], x) to the bit.
+func DotRows(out, w []float32, stride int, x []float32) {
+	if len(out) == 0 {
+		return
+	}
+	_ = w[(len(out)-1)*stride+len(x)-1]
+	if hasAVX2 {
+		dotRowsAVX2(out, w, stride, x)
+		return
+	}
+	for r := range out {
+		out[r] = Dot(w[r*stride:r*stride+len(x)], x)
+	}
+}
+
+// dotRowsAVX2 runs four rows at a time (each load of x serves four rows),
+// then the rest one by one; both kernels sum a row identically.
+func dotRowsAVX2(out, w []float32, stride int, x []float32) {
+	n := len(x)
+	r := 0
+	var four [4]float32
+	for ; r+4 <= len(out); r += 4 {
+		dot4AVX2(w[r*stride:(r+3)*stride+n], stride, x, &four)
+		copy(out[r:r+4], four[:])
+	}
+	for ; r < len(out); r++ {
+		out[r] = dotAVX2(w[r*stride:r*stride+n], x)
+	}
+}
+
+// Axpy sets y[i] += alpha·x[i] over len(x) elements (one rounding per
+// element where the CPU has FMA).
 func Axpy(alpha float32, x, y []float32) {
+	if hasAVX2 {
+		axpyAVX2(alpha, x, y[:len(x)])
+		return
+	}
 	gonum.Implementation{}.Saxpy(len(x), alpha, x, 1, y[:len(x)], 1)
 }

@@ -24,6 +24,7 @@ type Pool struct {
 	next    atomic.Int64  // next unclaimed index of the running job
 	closed  bool
 	mm      matMulTask // reused by MatMul so that a call allocates nothing
+	avx2    bool       // MatMul uses the AVX2/FMA dot product, else gonum's Sgemv
 }
 
 type job struct {
@@ -40,7 +41,7 @@ func NewPool(threads int) (*Pool, error) {
 	if threads > 1024 {
 		return nil, fmt.Errorf("kernels: %d threads is absurd; use at most 1024 (0 means one per core)", threads)
 	}
-	p := &Pool{threads: threads, done: make(chan struct{}, threads)}
+	p := &Pool{threads: threads, done: make(chan struct{}, threads), avx2: hasAVX2}
 	for w := 1; w < threads; w++ {
 		ch := make(chan job, 1)
 		p.wake = append(p.wake, ch)
