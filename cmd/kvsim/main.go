@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
+		"bench":    {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
 	}
 }
 
