@@ -12,24 +12,35 @@ import (
 	"kvcache/widgets"
 )
 
-// CompareCPU prices, with the cost model on this-cpu (calibrated here),
-// every decode step that section 2 measured, and saves the comparison.
+// CompareCPU prices every decode step that section 2 measured with the cost
+// model on this-cpu, calibrated with the decoder's own kernels
+// (cost.MeasureDecoderKernels), and, for reference, with the this-cpu
+// preset of kvsim predict; it saves the comparison.
 func (l *Lab) CompareCPU() (CPUComparison, error) {
 	start := time.Now()
 	var run MeasuredRun
 	if _, err := l.load("measured", &run); err != nil {
 		return CPUComparison{}, err
 	}
-	hw, err := l.Calibrator.Hardware()
+	hw, err := l.KernelCalibrator.Hardware()
 	if err != nil {
 		return CPUComparison{}, fmt.Errorf("figures: %w", err)
 	}
-	cal, _ := l.Calibrator.Calibration()
 	c, err := CompareWithModel(run, l.Small, hw)
 	if err != nil {
 		return CPUComparison{}, err
 	}
-	c.Calibration = cal
+	c.Calibration, _ = l.KernelCalibrator.Calibration()
+	preset, err := l.Calibrator.Hardware()
+	if err != nil {
+		return CPUComparison{}, fmt.Errorf("figures: %w", err)
+	}
+	p, err := CompareWithModel(run, l.Small, preset)
+	if err != nil {
+		return CPUComparison{}, err
+	}
+	c.Preset, _ = l.Calibrator.Calibration()
+	c.PresetTotalErrorCached, c.PresetTotalErrorUncached = p.TotalErrorCached, p.TotalErrorUncached
 	sec := time.Since(start).Seconds()
 	l.logf("priced %d measured decode steps with the this-cpu cost model in %.2f s", len(c.Contexts), sec)
 	return c, l.save("cpu", c, sec)
@@ -101,7 +112,8 @@ func ModelVsMeasurement(c CPUComparison) *widgets.Explorer {
 				add("measured, with cache", xs, scaled(c.MeasuredCachedS, 1e3), style{color: colorCached, width: 1.5}).
 				add("predicted, with cache", xs, scaled(c.PredictedCachedS, 1e3), style{color: colorCached, dashed: true}).
 				add("measured, without", xs, scaled(c.MeasuredUncachedS, 1e3), style{color: colorUncached, width: 1.5}).
-				add("predicted, without", xs, scaled(c.PredictedUncachedS, 1e3), style{color: colorUncached, dashed: true})
+				add("predicted, without", xs, scaled(c.PredictedUncachedS, 1e3), style{color: colorUncached, dashed: true}).
+				legendRows(104)
 		}, widgets.Size("49%", "380px")).
 		Chart(func(widgets.At) widgets.Charter {
 			ec, eu := make([]float64, len(xs)), make([]float64, len(xs))
@@ -111,15 +123,18 @@ func ModelVsMeasurement(c CPUComparison) *widgets.Explorer {
 			}
 			return newPlot("Prediction error per step", widgets.Axis{Name: "Context", Unit: "tokens"}, widgets.Axis{Name: "(predicted − measured) / measured", Unit: "%"}).
 				add("with cache", xs, ec, style{color: colorCached, width: 1.5}).
-				add("without", xs, eu, style{color: colorUncached, width: 1.5})
+				add("without", xs, eu, style{color: colorUncached, width: 1.5}).
+				legendRows(104)
 		}, widgets.Size("49%", "380px")).
 		Fragment(func(widgets.At) string {
 			return fmt.Sprintf("<p>Summed over the decode steps the model is off by <b>%+.0f%%</b> with the cache and <b>%+.0f%%</b> without "+
 				"(median step: %.0f%% and %.0f%%); it predicts a %s speedup where %s was measured. "+
-				"this-cpu: matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %.2g µs, %d threads.</p>",
+				"this-cpu, timed with the decoder's kernels: matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %.2g µs, %d threads. "+
+				"With the this-cpu preset of <code>kvsim predict</code> (plain Go loops, matmul %.3g GFLOP/s) the totals would be off by %+.0f%% and %+.0f%%.</p>",
 				100*c.TotalErrorCached, 100*c.TotalErrorUncached, 100*c.MedianAbsErrorCached, 100*c.MedianAbsErrorUncached,
 				times(c.PredictedSpeedup), times(c.MeasuredSpeedup),
-				c.Calibration.MatmulFLOPS/1e9, c.Calibration.MatvecFLOPS/1e9, c.Calibration.StreamBandwidth/1e9, c.Calibration.ForkJoinSeconds*1e6, c.Calibration.Threads)
+				c.Calibration.MatmulFLOPS/1e9, c.Calibration.MatvecFLOPS/1e9, c.Calibration.StreamBandwidth/1e9, c.Calibration.ForkJoinSeconds*1e6, c.Calibration.Threads,
+				c.Preset.MatmulFLOPS/1e9, 100*c.PresetTotalErrorCached, 100*c.PresetTotalErrorUncached)
 		})
 }
 
