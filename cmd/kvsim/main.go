@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
 		"bench":    {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
+		"report":   {"run every study and write the notebook's figures as one HTML page, plus CSV/JSON/Markdown", runReport},
 	}
 }
 
