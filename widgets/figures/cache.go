@@ -283,9 +283,9 @@ func memoryOverTime(st CacheStudy, i int, label func(int) string) widgets.Charte
 	}
 	pl := newPlot("Memory in use and evictions at "+label(i), widgets.Axis{Name: "Requests served"}, widgets.Axis{Name: "KV memory in use", Unit: "GiB"}).
 		add("memory in use (GiB)", xs, used, style{color: colorCached, area: "mem"})
-	pl.Line().ExtendYAxis(opts.YAxis{Type: "value", Name: "Evictions (blocks, cumulative)", NameLocation: "middle", NameGap: 56, Position: "right",
+	pl.Line().ExtendYAxis(opts.YAxis{Type: "value", Name: "Evictions (blocks, cumulative)", NameLocation: "middle", NameGap: 58, Position: "right",
 		SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
-	pl.Line().SetGlobalOptions(charts.WithGridOpts(opts.Grid{Left: "88", Right: "80", Top: "56", Bottom: "84"}))
+	pl.Line().SetGlobalOptions(charts.WithGridOpts(opts.Grid{Left: "88", Right: "96", Top: "56", Bottom: "84"}))
 	pl.add("evictions (right axis)", xs, ev, style{color: colorUncached})
 	if n := len(pl.Line().MultiSeries); n == 2 {
 		pl.Line().MultiSeries[1].YAxisIndex = 1

@@ -2,6 +2,7 @@ package figures
 
 import (
 	"fmt"
+	"html"
 	"math"
 	"slices"
 	"sort"
@@ -157,12 +158,12 @@ func gpt3Gains(r Results) Finding {
 
 func smallGainLittle(r Results) Finding {
 	f := Finding{Claim: fmt.Sprintf("Models under 1B parameters gain little from a cache (under %.1fx)", LittleGain), Verdict: NotTested}
-	var parts []string
+	var parts, where []string
 	var verdicts []bool // true: gains little
 	if m := r.Measured; m != nil && m.Params < 1e9 {
 		parts = append(parts, fmt.Sprintf("measured on this CPU (%d threads): %s (%s params), %d+%d tokens: %s",
 			m.Threads, m.Model, report.Count(float64(m.Params)), m.Prompt, m.New, times(m.Speedup)))
-		verdicts = append(verdicts, m.Speedup < LittleGain)
+		verdicts, where = append(verdicts, m.Speedup < LittleGain), append(where, "this CPU")
 	}
 	if p := r.Predictions; p != nil {
 		for _, mode := range p.Modes {
@@ -184,7 +185,7 @@ func smallGainLittle(r Results) Finding {
 			}
 			parts = append(parts, fmt.Sprintf("predicted on %s in %s mode for %d models under 1B, %d+%d tokens: %s to %s",
 				r.Settings.Hardware, mode, n, p.Prompt, p.New, times(lo), times(hi)))
-			verdicts = append(verdicts, hi < LittleGain)
+			verdicts, where = append(verdicts, hi < LittleGain), append(where, fmt.Sprintf("%s in %s mode", r.Settings.Hardware, mode))
 		}
 	}
 	if len(verdicts) == 0 {
@@ -192,9 +193,13 @@ func smallGainLittle(r Results) Finding {
 		return f
 	}
 	little := 0
-	for _, v := range verdicts {
+	var gainLittle, gainMore []string
+	for i, v := range verdicts {
 		if v {
 			little++
+			gainLittle = append(gainLittle, where[i])
+		} else {
+			gainMore = append(gainMore, where[i])
 		}
 	}
 	switch little {
@@ -206,6 +211,9 @@ func smallGainLittle(r Results) Finding {
 		f.Verdict = HoldsPartly
 	}
 	f.Evidence = strings.Join(parts, "; ") + "."
+	if len(gainLittle) > 0 && len(gainMore) > 0 {
+		f.Evidence += fmt.Sprintf(" Little gain: %s; %.1fx or more: %s.", strings.Join(gainLittle, ", "), LittleGain, strings.Join(gainMore, ", "))
+	}
 	return f
 }
 
@@ -379,9 +387,26 @@ func ranks(xs []float64) []float64 {
 func argMin(xs []float64) int { return slices.Index(xs, slices.Min(xs)) }
 func argMax(xs []float64) int { return slices.Index(xs, slices.Max(xs)) }
 
-// FindingsTable is the table of section 8.
-func FindingsTable(fs []Finding) *widgets.Table {
-	t := findingsReport(fs)
-	t.Title = "Common claims, checked against this run"
-	return widgets.NewTable(t).Note("Every verdict is computed from the numbers above; rerun with other picks and it may change.")
+// FindingsTable is the table of section 8: each claim, its verdict
+// (coloured) and the evidence, left-aligned for reading.
+func FindingsTable(fs []Finding) *widgets.Explorer {
+	var b strings.Builder
+	b.WriteString(`<style>.kvf-findings{border-collapse:collapse;font:13px system-ui,sans-serif}` +
+		`.kvf-findings th,.kvf-findings td{padding:6px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}` +
+		`.kvf-findings th{background:#f3f4f6}.kvf-verdict{font-weight:600;white-space:nowrap}</style>`)
+	b.WriteString(`<table class="kvf-findings"><thead><tr><th>claim</th><th>verdict</th><th>evidence (computed from this run)</th></tr></thead><tbody>`)
+	for _, f := range fs {
+		color := map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c"}[f.Verdict]
+		if color == "" {
+			color = "#6b7280"
+		}
+		fmt.Fprintf(&b, `<tr><td>%s</td><td class="kvf-verdict" style="color:%s">%s</td><td>%s</td></tr>`,
+			html.EscapeString(f.Claim), color, html.EscapeString(f.Verdict), html.EscapeString(f.Evidence))
+	}
+	b.WriteString("</tbody></table>")
+	table := b.String()
+	return widgets.NewExplorer().
+		Caption("Common claims, checked against this run").
+		Fragment(func(widgets.At) string { return table }).
+		Note("Every verdict is computed from the numbers above; rerun with other picks and it may change.")
 }

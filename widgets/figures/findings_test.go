@@ -212,3 +212,10 @@ func TestReportFiles(t *testing.T) {
 }
 
 func stats512() workload.Stats { return workload.Stats{BlockTokens: 512} }
+
+func TestFindingsTableEscapesAndColours(t *testing.T) {
+	pn := render(t, FindingsTable([]Finding{{Claim: "a <b> claim", Verdict: Holds, Evidence: "x & y"}, {Claim: "c", Verdict: NotTested}}))
+	if len(pn.HTML) != 1 || !strings.Contains(pn.HTML[0], "a &lt;b&gt; claim") || !strings.Contains(pn.HTML[0], "x &amp; y") || !strings.Contains(pn.HTML[0], "#047857") {
+		t.Errorf("findings table %q", pn.HTML)
+	}
+}

@@ -66,12 +66,12 @@ type Sizes struct {
 	ContextPoints       int   // section 3: contexts per latency curve
 }
 
-// DefaultSizes run the notebook top to bottom in about a minute on two
-// cores: a 16-token prompt + 112 new tokens (section 2), 8 + 120 tokens
-// with caches of 16 to 96 tokens (section 6), 40 capacities of 120 points
+// DefaultSizes run the notebook top to bottom in well under a minute on
+// two cores: a 16-token prompt + 176 new tokens (section 2), 8 + 184 tokens
+// with caches of 16 to 160 tokens (section 6), 40 capacities of 120 points
 // (section 5), 24 contexts per curve (section 3).
 func DefaultSizes() Sizes {
-	return Sizes{Prompt: 16, New: 112, LongPrompt: 8, LongNew: 120, CacheTokens: []int{16, 32, 48, 64, 96},
+	return Sizes{Prompt: 16, New: 176, LongPrompt: 8, LongNew: 184, CacheTokens: []int{16, 32, 64, 96, 128, 160},
 		Capacities: 40, SeriesPoints: 120, ContextPoints: 24}
 }
 

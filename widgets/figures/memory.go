@@ -3,6 +3,7 @@ package figures
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,7 +150,7 @@ func KVTable(k KVStudy) *widgets.Table {
 	fits := k.Fits
 	t := report.Table{Title: "How much context fits", Columns: []report.Column{
 		{Name: "model"}, {Name: "attention"}, {Name: "params"}, {Name: "KV/token"}, {Name: "KV/token per B params", Unit: "bytes"},
-		{Name: "node"}, {Name: "KV memory left"}, {Name: "tokens that fit"},
+		{Name: "devices"}, {Name: "KV memory left"}, {Name: "tokens that fit"},
 	}}
 	for _, f := range fits {
 		node, left, tokens := "-", "-", "-"
@@ -157,9 +158,9 @@ func KVTable(k KVStudy) *widgets.Table {
 		case f.Error != "":
 			left = "cannot split"
 		case !f.Fits:
-			node, left, tokens = fmt.Sprintf("%d× %s", f.TP, f.Hardware), "weights do not fit", "0"
+			node, left, tokens = strconv.Itoa(f.TP), "weights do not fit", "0"
 		default:
-			node = fmt.Sprintf("%d× %s", f.TP, f.Hardware)
+			node = strconv.Itoa(f.TP)
 			left = report.Bytes(float64(f.NodeKVBytes))
 			tokens = report.Count(float64(f.NodeKVTokens))
 		}
@@ -168,8 +169,9 @@ func KVTable(k KVStudy) *widgets.Table {
 	}
 	note := "KV at the given dtype; weights at the same dtype; memory left = 90% of the devices' memory less weights and one prefill chunk's activations."
 	if len(fits) > 0 {
-		note = fmt.Sprintf("KV and weights at %s on one node of %s: as many devices as the model's heads allow (tensor parallelism); "+
-			"memory left = 90%% of device memory less weights and one 8,192-token chunk's activations.", fits[0].DType, fits[0].Hardware)
+		note = fmt.Sprintf("KV and weights at %s on one node of %s: as many devices as the model's heads allow (tensor parallelism; Falcon's 71 heads allow 1); "+
+			"memory left = 90%% of device memory less weights and one 8,192-token chunk's activations. KV/token per B params counts all parameters (for mixture-of-experts models, not only the active ones).",
+			fits[0].DType, fits[0].Hardware)
 	}
 	return widgets.NewTable(t).Note(note)
 }
