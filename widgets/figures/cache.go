@@ -82,6 +82,9 @@ func StudyCache(cfg CacheConfig) (CacheStudy, error) {
 	if cfg.Policies == nil {
 		cfg.Policies = []string{cache.LRUName, cache.S3FIFOName, cache.BeladyName}
 	}
+	if !slices.Contains(cfg.Policies, cache.LRUName) {
+		return CacheStudy{}, errors.New("figures: the cache study needs the lru policy among its policies (its time series and TTFT are drawn)")
+	}
 	p, err := sim.Prepare(cfg.Workload)
 	if err != nil {
 		return CacheStudy{}, fmt.Errorf("figures: %w", err)
@@ -109,9 +112,6 @@ func StudyCache(cfg CacheConfig) (CacheStudy, error) {
 		return CacheStudy{}, fmt.Errorf("figures: %w", err)
 	}
 	// TTFT saved is drawn for LRU only: time its sweep alone, the others untimed.
-	if !slices.Contains(cfg.Policies, cache.LRUName) {
-		return CacheStudy{}, errors.New("figures: the cache study needs the lru policy among its policies")
-	}
 	others := slices.DeleteFunc(slices.Clone(cfg.Policies), func(s string) bool { return s == cache.LRUName })
 	if st.Sweep, err = p.SweepCapacity(sim.SweepConfig{Capacities: caps, BytesPerBlock: st.BytesPerBlock, Timer: timer}); err != nil {
 		return CacheStudy{}, fmt.Errorf("figures: %w", err)

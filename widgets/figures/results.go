@@ -47,42 +47,26 @@ func (l *Lab) Results() (Results, error) {
 		return Results{}, err
 	}
 	r := Results{Settings: l.Settings, Environment: env}
-	loadInto := func(name string, dst any) bool {
-		st, err := l.load(name, dst)
-		if err != nil {
-			r.Missing = append(r.Missing, err.Error())
-			return false
-		}
-		r.Timings = append(r.Timings, Timing{Study: name, Seconds: st.Seconds, Computed: st.Computed})
-		return true
-	}
-	var (
-		m   MeasuredRun
-		c   CPUComparison
-		p   Predictions
-		k   KVStudy
-		ca  CacheStudy
-		pol PolicyStudy
-	)
-	if loadInto("measured", &m) {
-		r.Measured = &m
-	}
-	if loadInto("predictions", &p) {
-		r.Predictions = &p
-	}
-	if loadInto("cpu", &c) {
-		r.CPU = &c
-	}
-	if loadInto("kv", &k) {
-		r.KV = &k
-	}
-	if loadInto("cache", &ca) {
-		r.Cache = &ca
-	}
-	if loadInto("policies", &pol) {
-		r.Policies = &pol
-	}
+	r.Measured = loadStudy[MeasuredRun](l, "measured", &r)
+	r.Predictions = loadStudy[Predictions](l, "predictions", &r)
+	r.CPU = loadStudy[CPUComparison](l, "cpu", &r)
+	r.KV = loadStudy[KVStudy](l, "kv", &r)
+	r.Cache = loadStudy[CacheStudy](l, "cache", &r)
+	r.Policies = loadStudy[PolicyStudy](l, "policies", &r)
 	return r, nil
+}
+
+// loadStudy reads one saved study into a new T, or records in r why it
+// is missing and returns nil.
+func loadStudy[T any](l *Lab, name string, r *Results) *T {
+	var v T
+	st, err := l.load(name, &v)
+	if err != nil {
+		r.Missing = append(r.Missing, err.Error())
+		return nil
+	}
+	r.Timings = append(r.Timings, Timing{Study: name, Seconds: st.Seconds, Computed: st.Computed})
+	return &v
 }
 
 // Metric is one number of the report, with its unit and conditions.
