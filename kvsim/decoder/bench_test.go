@@ -37,8 +37,8 @@ import (
 // wall time kvsim/run.c: 9.73 s/33.66 s = 0.28, 5.26 s/18.72 s = 0.27,
 // 9.59 s/9.84 s = 0.97, 5.42 s/5.30 s = 0.97 in the same four rows. The
 // goal was at least 0.8x run.c's tokens/s at the same thread count. In
-// `go test -bench` on the same machine: about 29 tokens/s on 1 thread and
-// 54 on 2.
+// `go test -bench` on the same machine: 27-29 tokens/s on 1 thread and
+// 51-55 on 2 (three runs each).
 //
 // Reproduce:
 //
