@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// `kvsim bench --model gpt-tiny --cache both --json` has the documented
+// keys, and its operation counts show the shape the cache is about: the
+// uncached per-token work grows with position, the cached stays nearly flat.
+func TestBenchJSONShowsUncachedGrowthAndCachedFlat(t *testing.T) {
+	code, out, stderr := kvsim(t, "bench", "--model", "gpt-tiny", "--cache", "both", "--json", "--prompt", "16", "--new", "24")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("progress written to a non-terminal stderr: %q", stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"model", "prompt", "new", "per_token_s_cached", "per_token_s_uncached", "total_s_cached",
+		"total_s_uncached", "speedup", "max_abs_logit_diff", "same_tokens", "kv_bytes_peak", "hit_rate", "breakdown"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	for _, k := range []string{"matmul_s", "attention_s", "kv_io_s"} {
+		if _, ok := r["breakdown"].(map[string]any)[k]; !ok {
+			t.Errorf("breakdown lacks %q", k)
+		}
+	}
+	if len(r["per_token_s_cached"].([]any)) != 24 || len(r["per_token_s_uncached"].([]any)) != 24 {
+		t.Errorf("per-token arrays do not have one entry per new token")
+	}
+	if r["same_tokens"] != true || r["max_abs_logit_diff"].(float64) > 1e-3 || r["hit_rate"].(float64) != 1 {
+		t.Errorf("same_tokens %v, max_abs_logit_diff %v, hit_rate %v", r["same_tokens"], r["max_abs_logit_diff"], r["hit_rate"])
+	}
+	flops := func(path string) []float64 {
+		var f []float64
+		for _, v := range r[path].(map[string]any)["per_token_flops"].([]any) {
+			f = append(f, v.(float64))
+		}
+		return f[1:] // decode steps; step 0 is the same prefill in both
+	}
+	cached, uncached := flops("cached"), flops("uncached")
+	for i := 1; i < len(uncached); i++ {
+		if uncached[i] <= uncached[i-1] {
+			t.Fatalf("uncached work does not grow: step %d %g after %g", i, uncached[i], uncached[i-1])
+		}
+	}
+	// positions 16..38: uncached work ∝ L, ≈ 39/17 from first to last step
+	if g := uncached[len(uncached)-1] / uncached[0]; g < 2 {
+		t.Errorf("uncached work grew only %.2fx over the run", g)
+	}
+	if g := cached[len(cached)-1] / cached[0]; g > 1.05 {
+		t.Errorf("cached work grew %.3fx, want nearly flat", g)
+	}
+	if last := len(cached) - 1; uncached[last]/cached[last] < 20 {
+		t.Errorf("last step: uncached does only %.1fx the cached work", uncached[last]/cached[last])
+	}
+}
+
+func TestBenchTextAndPolicies(t *testing.T) {
+	code, out, stderr := kvsim(t, "bench", "--model", "llama-tiny", "--prompt", "8", "--new", "12", "--cache-tokens", "6", "--policy", "window")
+	if code != 0 || !strings.Contains(out, "top-1 agreement") || !strings.Contains(out, "uncached") {
+		t.Errorf("window bench (exit %d):\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = kvsim(t, "bench", "--prompt", "8", "--new", "6", "--cache", "on", "--cache-tokens", "4", "--policy", "recompute", "--json")
+	var r map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("recompute bench (exit %d):\n%s%s", code, out, stderr)
+	}
+	if r["per_token_s_uncached"] != nil || r["cached"].(map[string]any)["recomputed_positions"].(float64) == 0 {
+		t.Errorf("cache on with recompute: %v", out)
+	}
+}
+
+func TestBenchBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--prompt", "500", "--new", "100"}, 1, "exceed model gpt-tiny's context"},
+		{[]string{"--new", "0"}, 2, "--new 0"},
+		{[]string{"--prompt", "0"}, 2, "--prompt 0"},
+		{[]string{"--model", "gpt3-175b", "--prompt", "2", "--new", "2"}, 1, "needs"},
+		{[]string{"--cache-tokens", "0", "--policy", "window"}, 2, "at least 1 token"},
+		{[]string{"--cache-tokens", "-4", "--policy", "window"}, 2, "at least 1 token"},
+		{[]string{"--cache-tokens", "8"}, 2, "needs --policy"},
+		{[]string{"--cache-tokens", "8", "--policy", "lru"}, 2, `unknown cache policy "lru"`},
+		{[]string{"--cache", "sometimes"}, 2, "unknown cache mode"},
+		{[]string{"--weights", "/nonexistent.safetensors", "--new", "2"}, 1, "no such file"},
+		{[]string{"--model", "gtp-tiny"}, 1, "did you mean"},
+		{[]string{"extra"}, 2, "unexpected arguments"},
+	}
+	for _, c := range cases {
+		code, _, stderr := kvsim(t, append([]string{"bench"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("bench %v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
+
+func TestBenchProgressOnlyOnATerminal(t *testing.T) {
+	var out, errb strings.Builder
+	code := run([]string{"bench", "--prompt", "4", "--new", "3"}, &env{stdout: &out, stderr: &errb, stderrIsTerminal: true})
+	if code != 0 || !strings.Contains(errb.String(), "gpt-tiny uncached: 3/3") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

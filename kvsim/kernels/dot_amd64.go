@@ -1,0 +1,16 @@
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the AVX2/FMA dot products (dot_amd64.s) where the CPU
+// has them; it is read-only after package initialisation.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func dotAVX2(x, y []float32) float32
+
+//go:noescape
+func dot4AVX2(w []float32, stride int, x []float32, out *[4]float32)
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y []float32)

@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package kernels
+
+const hasAVX2 = false
+
+func dotAVX2(x, y []float32) float32 { panic("kernels: dotAVX2 without amd64") }
+
+func dot4AVX2(w []float32, stride int, x []float32, out *[4]float32) {
+	panic("kernels: dot4AVX2 without amd64")
+}
+
+func axpyAVX2(alpha float32, x, y []float32) { panic("kernels: axpyAVX2 without amd64") }

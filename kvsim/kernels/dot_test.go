@@ -1,0 +1,59 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDotAVX2MatchesReferenceAndIgnoresAlignment(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 768, 1001} {
+		buf := randomSlice(r, n+16)
+		ybuf := randomSlice(r, n+16)
+		var first float32
+		for off := 0; off < 8; off++ { // every alignment of x
+			x, y := buf[off:off+n], ybuf[:n]
+			if off > 0 {
+				copy(buf[off:off+n], buf[off-1:off-1+n])
+			}
+			got := dotAVX2(x, y)
+			var want float64
+			for i := range x {
+				want += float64(x[i]) * float64(y[i])
+			}
+			if math.Abs(float64(got)-want) > 1e-4*(1+math.Abs(want)) {
+				t.Fatalf("n %d: %g, want %g", n, got, want)
+			}
+			if off == 0 {
+				first = got
+			} else if got != first {
+				t.Fatalf("n %d: result depends on alignment (%g at offset %d, %g at 0)", n, got, off, first)
+			}
+		}
+	}
+}
+
+// A row's dot product is the same bits whether dot4AVX2 computes it with
+// three others or dotAVX2 alone, so MatMul's row grouping cannot matter.
+func TestDot4AVX2MatchesDotAVX2Bitwise(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(10, 10))
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33, 768, 1001} {
+		stride := n + 3
+		w := randomSlice(r, 4*stride)
+		x := randomSlice(r, n)
+		var four [4]float32
+		dot4AVX2(w[:3*stride+n], stride, x, &four)
+		for row := 0; row < 4; row++ {
+			if one := dotAVX2(w[row*stride:row*stride+n], x); one != four[row] {
+				t.Fatalf("n %d row %d: dot4 %g, dot %g", n, row, four[row], one)
+			}
+		}
+	}
+}
