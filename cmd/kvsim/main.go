@@ -27,10 +27,10 @@ type env struct {
 func commands() map[string]command {
 	return map[string]command{
 		"models":   {"list the model catalog, or show one model in full", runModels},
+		"bench":    {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
 		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
-		"bench":    {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
 		"report":   {"run every study and write the notebook's figures as one HTML page, plus CSV/JSON/Markdown", runReport},
 	}
 }

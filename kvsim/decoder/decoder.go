@@ -17,8 +17,9 @@ type Options struct {
 }
 
 // Decoder is a model ready to run: its architecture, its float32 weights and
-// a worker pool. Sessions made from it share the weights. Close it when
-// done.
+// a worker pool. Sessions made from it share the (read-only) weights and
+// may run on different goroutines at once; their matmuls take turns on the
+// pool. Close it when done.
 type Decoder struct {
 	h        shape
 	w        *Weights

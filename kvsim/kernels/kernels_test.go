@@ -158,3 +158,33 @@ func TestDotRowsMatchesDot(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent callers take turns: results stay exact (run with -race).
+func TestMatMulConcurrentCallers(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	p, _ := NewPool(2)
+	defer p.Close()
+	const rows, cols = 64, 40
+	w := randomSlice(r, rows*cols)
+	x := randomSlice(r, cols)
+	want := Aligned(rows)
+	p.MatMul(want, rows, w, rows, cols, x, cols, 1)
+	done := make(chan []float32)
+	for g := 0; g < 4; g++ {
+		go func() {
+			out := Aligned(rows)
+			for i := 0; i < 50; i++ {
+				p.MatMul(out, rows, w, rows, cols, x, cols, 1)
+			}
+			done <- out
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		out := <-done
+		for i := range out {
+			if out[i] != want[i] {
+				t.Fatalf("concurrent MatMul row %d: %g, want %g", i, out[i], want[i])
+			}
+		}
+	}
+}

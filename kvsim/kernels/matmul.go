@@ -54,8 +54,10 @@ func (p *Pool) MatMul(out []float32, outStride int, w []float32, rows, cols int,
 	_ = w[rows*cols-1]
 	_ = x[(n-1)*xStride+cols-1]
 	_ = out[(n-1)*outStride+rows-1]
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.mm = matMulTask{out: out, outStride: outStride, w: w, rows: rows, cols: cols, x: x, xStride: xStride, n: n, avx2: p.avx2}
-	p.Run(rows, rowChunk(rows, cols, n, p.threads), &p.mm)
+	p.runLocked(rows, rowChunk(rows, cols, n, p.threads), &p.mm)
 	p.mm = matMulTask{} // drop references to the caller's buffers
 }
 

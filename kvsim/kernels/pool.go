@@ -146,11 +146,16 @@ func (p *Pool) Run(n, chunk int, t Task) {
 	if n <= 0 {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.runLocked(n, chunk, t)
+}
+
+// runLocked is Run with p.mu held.
+func (p *Pool) runLocked(n, chunk int, t Task) {
 	if chunk <= 0 {
 		chunk = (n + p.threads - 1) / p.threads
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
 		panic("kernels: Run on a closed Pool")
 	}
