@@ -267,7 +267,7 @@ func hitOverTime(st CacheStudy, i int, label func(int) string) widgets.Charter {
 	for j := range xs {
 		win[j], cum[j] = 100*s.WindowTokenHitRate[j], 100*s.TokenHitRate[j]
 	}
-	return newPlot("Hit rate over time at "+label(i), widgets.Axis{Name: "Requests served"}, widgets.Axis{Name: "Token hit rate", Unit: "%"}).
+	return newPlot("Hit rate over time at "+label(i), widgets.Axis{Name: "Time", Unit: "requests served"}, widgets.Axis{Name: "Token hit rate", Unit: "%"}).
 		add("windowed", xs, win, style{color: colorCached, width: 1.5}).
 		add("cumulative", xs, cum, style{color: colorNeutral, dashed: true}).
 		yRange(0, 100)
@@ -281,7 +281,7 @@ func memoryOverTime(st CacheStudy, i int, label func(int) string) widgets.Charte
 		used[j] = gib(float64(s.BlocksUsed[j]) * float64(st.BytesPerBlock))
 		ev[j] = float64(s.Evictions[j])
 	}
-	pl := newPlot("Memory in use and evictions at "+label(i), widgets.Axis{Name: "Requests served"}, widgets.Axis{Name: "KV memory in use", Unit: "GiB"}).
+	pl := newPlot("Memory in use and evictions at "+label(i), widgets.Axis{Name: "Time", Unit: "requests served"}, widgets.Axis{Name: "KV memory in use", Unit: "GiB"}).
 		add("memory in use (GiB)", xs, used, style{color: colorCached, area: "mem"})
 	pl.Line().ExtendYAxis(opts.YAxis{Type: "value", Name: "Evictions (blocks, cumulative)", NameLocation: "middle", NameGap: 58, Position: "right",
 		SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})

@@ -58,6 +58,28 @@ func render(t *testing.T, w interface{ HTML() (string, error) }) panel {
 			t.Fatalf("state %v for %d views", row, len(p.Views))
 		}
 	}
+	// Every numeric axis says what it counts, with a unit in brackets.
+	for _, raw := range p.Options {
+		var o struct {
+			Title struct{ Text string } `json:"title"`
+			Axes  []struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			} `json:"yAxis"`
+			X []struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			} `json:"xAxis"`
+		}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range append(o.Axes, o.X...) {
+			if a.Type != "category" && !hasUnit(a.Name) {
+				t.Errorf("chart %q: axis %q (%s) has no unit", o.Title.Text, a.Name, a.Type)
+			}
+		}
+	}
 	return p
 }
 

@@ -222,8 +222,8 @@ func environmentReport(r Results) report.Table {
 	for _, c := range []struct {
 		cal  cost.Calibration
 		what string
-	}{{e.ThisCPU, "this-cpu preset"}, {e.Kernels, "decoder kernels"}} {
-		t.AddRow("this-cpu, "+c.what, fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
+	}{{e.ThisCPU, "this-cpu preset (kvsim/cost's Go loops)"}, {e.Kernels, "this-cpu with the decoder's kernels"}} {
+		t.AddRow(c.what, fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
 			c.cal.MatmulFLOPS/1e9, c.cal.MatvecFLOPS/1e9, c.cal.StreamBandwidth/1e9, report.Seconds(c.cal.ForkJoinSeconds), c.cal.Threads))
 	}
 	t.AddRow("memory", report.Bytes(float64(e.ThisCPU.MemoryBytes)))
