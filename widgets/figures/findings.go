@@ -394,14 +394,16 @@ func FindingsTable(fs []Finding) *widgets.Explorer {
 	b.WriteString(`<style>.kvf-findings{border-collapse:collapse;font:13px system-ui,sans-serif}` +
 		`.kvf-findings th,.kvf-findings td{padding:6px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}` +
 		`.kvf-findings th{background:#f3f4f6}.kvf-verdict{font-weight:600;white-space:nowrap}</style>`)
-	b.WriteString(`<table class="kvf-findings"><thead><tr><th>claim</th><th>verdict</th><th>evidence (computed from this run)</th></tr></thead><tbody>`)
+	// Inline alignment: JupyterLab's own table style right-aligns cells and outranks a class.
+	const cell = `style="text-align:left;vertical-align:top"`
+	fmt.Fprintf(&b, `<table class="kvf-findings"><thead><tr><th %s>claim</th><th %s>verdict</th><th %s>evidence (computed from this run)</th></tr></thead><tbody>`, cell, cell, cell)
 	for _, f := range fs {
 		color := map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c"}[f.Verdict]
 		if color == "" {
 			color = "#6b7280"
 		}
-		fmt.Fprintf(&b, `<tr><td>%s</td><td class="kvf-verdict" style="color:%s">%s</td><td>%s</td></tr>`,
-			html.EscapeString(f.Claim), color, html.EscapeString(f.Verdict), html.EscapeString(f.Evidence))
+		fmt.Fprintf(&b, `<tr><td %s>%s</td><td class="kvf-verdict" style="text-align:left;vertical-align:top;color:%s">%s</td><td %s>%s</td></tr>`,
+			cell, html.EscapeString(f.Claim), color, html.EscapeString(f.Verdict), cell, html.EscapeString(f.Evidence))
 	}
 	b.WriteString("</tbody></table>")
 	table := b.String()
