@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
+		"report":   {"run every study and write the notebook's figures as one HTML page, plus CSV/JSON/Markdown", runReport},
 	}
 }
 

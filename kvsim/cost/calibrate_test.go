@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"kvcache/kvsim/model"
 )
 
 func TestCalibratorMeasuresOnceAndCaches(t *testing.T) {
@@ -122,5 +124,25 @@ func BenchmarkMeasureGoKernels(b *testing.B) {
 		if _, err := MeasureGoKernels(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The decoder-kernel calibration measures every rate and turns into a
+// this-cpu preset; its method names the kernels it timed.
+func TestMeasureDecoderKernels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("times kernels for about a second")
+	}
+	cal := NewCalibrator(MeasureDecoderKernels)
+	c, err := cal.Calibration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Threads < 1 || !strings.Contains(c.Method, "kvsim/kernels") || c.ForkJoinSeconds <= 0 {
+		t.Errorf("calibration %+v", c)
+	}
+	hw, err := cal.Hardware()
+	if err != nil || hw.Name != ThisCPU || hw.PeakFLOPS[model.FP32] != c.MatmulFLOPS || hw.MatvecFLOPS[model.FP32] != c.MatvecFLOPS {
+		t.Errorf("hardware %+v: %v", hw, err)
 	}
 }

@@ -114,8 +114,11 @@
 // 3 x 16 MiB (bandwidth) and an empty fork-join (the per-kernel cost). It
 // takes about a quarter of a second. Measured rates are achievable rates,
 // so both efficiencies are 1; a kernel whose weights are reused by M rows
-// runs at min(matmul rate, M x matvec rate). Any other MeasureFunc (the
-// decoder's own kernels, later) can fill Calibration instead.
+// runs at min(matmul rate, M x matvec rate). Any other MeasureFunc can
+// fill Calibration instead: MeasureDecoderKernels times the same shapes with
+// the decoder's own kernels (kvsim/kernels, SIMD dot products), which run
+// several times faster than these plain loops; predictions held against
+// `kvsim bench` should use it (the notebook does).
 //
 // Expected agreement with `kvsim bench` on the tiny models: within about 25%
 // when the decoder's kernels are those calibrated here. Plain Go does not

@@ -15,6 +15,8 @@
 //	SweepCapacity  one Replay per (policy, capacity) in parallel, plus the
 //	               unbounded run: the sweet-spot curve.
 //	SweepBlockSize waste and reuse against block size (synthetic workloads).
+//	SweetSpot      on a Sweep: the smallest capacity whose hit rate reaches
+//	               a share of the unbounded one.
 //
 // Every run is deterministic: same workload and config, same result.
 //

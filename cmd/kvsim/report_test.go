@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tinyReport are report flags that make every study take a fraction of a second.
+var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
+
+func TestReportWritesThePageAndTheData(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	code, stdout, stderr := kvsim(t, append([]string{"report", "--out", out}, tinyReport...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
+	}
+	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/policies.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+		if strings.HasPrefix(f, "kvcache-report") && !strings.Contains(stdout, filepath.Join(out, f)) {
+			t.Errorf("stdout does not list %s:\n%s", f, stdout)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "kvcache-report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := os.ReadFile(filepath.Join("..", "..", "widgets", "assets", "dist", "echarts.min.js"))
+	if err != nil {
+		t.Skipf("chart library not installed (make assets): %v", err)
+	}
+	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
+		t.Errorf("the page carries the chart library %d times, want once", n)
+	}
+	// Section 2: 2 charts, 3: 3 + 2, 4: 2, 5: 4, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 17 {
+		t.Errorf("%d charts on the page, want 17", n)
+	}
+	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(string(html), "kvw-error") {
+		t.Error("a figure rendered an error box")
+	}
+	var rep struct {
+		Metrics  []map[string]any `json:"metrics"`
+		Findings []struct{ Claim, Verdict string }
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "kvcache-report.json"))
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 5 {
+		t.Fatalf("report JSON: %v, %d metrics, %d findings", err, len(rep.Metrics), len(rep.Findings))
+	}
+	for _, f := range rep.Findings {
+		if f.Verdict == "not tested" {
+			t.Errorf("finding %q not tested after a full run", f.Claim)
+		}
+	}
+}
+
+func TestReportBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"report"}, 2, "give --out DIR"},
+		{[]string{"report", "--out", dir, "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"report", "--out", dir, "--prompt", "0"}, 2, "--prompt 0: give at least 1"},
+		{[]string{"report", "--out", dir, "--capacities", "1"}, 2, "--capacities 1"},
+		{[]string{"report", "--out", dir, "--cache-tokens", "8,x"}, 2, `--cache-tokens "x"`},
+		{[]string{"report", "--out", dir, "--trace", "t.jsonl", "--workload", "rag"}, 2, "not both"},
+		{[]string{"report", "--out", dir, "--model", "gpt-5"}, 1, `unknown model "gpt-5"`},
+		{[]string{"report", "--out", dir, "--hardware", "tpu"}, 1, `unknown hardware "tpu"`},
+		{[]string{"report", "--out", dir, "--workload", "chat"}, 1, `unknown workload "chat"`},
+		{[]string{"report", "--out", dir, "--trace", filepath.Join(dir, "none.jsonl")}, 1, "none.jsonl"},
+		{[]string{"report", "--out", dir, "--small-model", "gpt3-175b", "--prompt", "4", "--new", "4"}, 1, "gpt3-175b"},
+	} {
+		code, _, stderr := kvsim(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, stderr, tc.msg)
+		}
+	}
+}

@@ -1,0 +1,328 @@
+package figures
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"kvcache/kvsim/cache"
+	"kvcache/kvsim/cost"
+	"kvcache/kvsim/report"
+	"kvcache/widgets"
+)
+
+// Results is everything the sections computed; a nil study did not run
+// (Missing says why).
+type Results struct {
+	Settings    Settings       `json:"settings"`
+	Environment Environment    `json:"environment"`
+	Measured    *MeasuredRun   `json:"measured,omitempty"`
+	CPU         *CPUComparison `json:"cpu_comparison,omitempty"`
+	Predictions *Predictions   `json:"-"` // large: its own data file
+	KV          *KVStudy       `json:"-"`
+	Cache       *CacheStudy    `json:"-"`
+	Policies    *PolicyStudy   `json:"-"`
+	Missing     []string       `json:"missing,omitempty"`
+	Timings     []Timing       `json:"timings"` // wall time of each study, as it was computed
+}
+
+// Timing is one study's wall time.
+type Timing struct {
+	Study    string    `json:"study"`
+	Seconds  float64   `json:"seconds"`
+	Computed time.Time `json:"computed"`
+}
+
+// Results loads what the sections saved for these settings and describes
+// this machine. A study that is missing or was computed with other
+// settings is left nil and named in Missing.
+func (l *Lab) Results() (Results, error) {
+	env, err := NewEnvironment(l.Calibrator, l.KernelCalibrator)
+	if err != nil {
+		return Results{}, err
+	}
+	r := Results{Settings: l.Settings, Environment: env}
+	r.Measured = loadStudy[MeasuredRun](l, "measured", &r)
+	r.Predictions = loadStudy[Predictions](l, "predictions", &r)
+	r.CPU = loadStudy[CPUComparison](l, "cpu", &r)
+	r.KV = loadStudy[KVStudy](l, "kv", &r)
+	r.Cache = loadStudy[CacheStudy](l, "cache", &r)
+	r.Policies = loadStudy[PolicyStudy](l, "policies", &r)
+	return r, nil
+}
+
+// loadStudy reads one saved study into a new T, or records in r why it
+// is missing and returns nil.
+func loadStudy[T any](l *Lab, name string, r *Results) *T {
+	var v T
+	st, err := l.load(name, &v)
+	if err != nil {
+		r.Missing = append(r.Missing, err.Error())
+		return nil
+	}
+	r.Timings = append(r.Timings, Timing{Study: name, Seconds: st.Seconds, Computed: st.Computed})
+	return &v
+}
+
+// Metric is one number of the report, with its unit and conditions.
+type Metric struct {
+	Section    string  `json:"section"`
+	Name       string  `json:"name"`
+	Value      float64 `json:"value"`
+	Unit       string  `json:"unit"`
+	Conditions string  `json:"conditions"`
+}
+
+// Metrics are the headline numbers of every section that ran.
+func (r Results) Metrics() []Metric {
+	var out []Metric
+	add := func(section, name string, v float64, unit, cond string) {
+		if !finite(v) {
+			return
+		}
+		out = append(out, Metric{Section: section, Name: name, Value: v, Unit: unit, Conditions: cond})
+	}
+	e := r.Environment
+	cpu := fmt.Sprintf("this CPU, %d threads", e.GOMAXPROCS)
+	for _, c := range []struct {
+		cal  cost.Calibration
+		what string
+	}{{e.ThisCPU, "kvsim/cost Go kernels (the this-cpu preset)"}, {e.Kernels, "the decoder's kernels"}} {
+		add("environment", "this-cpu matmul rate", c.cal.MatmulFLOPS/1e9, "GFLOP/s", "float32, 128 rows, "+c.what)
+		add("environment", "this-cpu matrix-vector rate", c.cal.MatvecFLOPS/1e9, "GFLOP/s", "float32, 32 MiB of weights, "+c.what)
+		add("environment", "this-cpu stream bandwidth", c.cal.StreamBandwidth/1e9, "GB/s", "triad, "+c.what)
+		add("environment", "this-cpu fork-join", c.cal.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+c.what)
+	}
+	if m := r.Measured; m != nil {
+		cond := fmt.Sprintf("%s, %d+%d tokens, %s", m.Model, m.Prompt, m.New, cpu)
+		add("2 measured", "decode step with cache (mean)", 1e3*meanDecode(m.Cached.PerTokenS), "ms", cond)
+		add("2 measured", "decode step without cache (mean)", 1e3*meanDecode(m.Uncached.PerTokenS), "ms", cond)
+		add("2 measured", "last decode step with cache", 1e3*last(m.Cached.PerTokenS), "ms", cond)
+		add("2 measured", "last decode step without cache", 1e3*last(m.Uncached.PerTokenS), "ms", cond)
+		add("2 measured", "generation speedup", m.Speedup, "x", cond)
+		add("2 measured", "max relative logit difference, cached vs uncached", m.MaxRelLogitDiff, "", cond)
+		tot := m.Cached.TotalS
+		add("2 measured", "cached: share in matmuls", 100*sum(m.Cached.MatmulS)/tot, "%", cond)
+		add("2 measured", "cached: share in attention", 100*sum(m.Cached.AttentionS)/tot, "%", cond)
+		add("2 measured", "cached: share in KV writes", 100*sum(m.Cached.KVIOS)/tot, "%", cond)
+	}
+	if c := r.CPU; c != nil {
+		cond := fmt.Sprintf("%s, decode steps, cost model on this-cpu (decoder kernels) vs measurement", c.Model)
+		add("3 model vs measurement", "total error with cache", 100*c.TotalErrorCached, "%", cond)
+		add("3 model vs measurement", "total error without cache", 100*c.TotalErrorUncached, "%", cond)
+		add("3 model vs measurement", "median step error with cache", 100*c.MedianAbsErrorCached, "%", cond)
+		add("3 model vs measurement", "median step error without cache", 100*c.MedianAbsErrorUncached, "%", cond)
+		add("3 model vs measurement", "speedup predicted", c.PredictedSpeedup, "x", cond)
+		add("3 model vs measurement", "speedup measured", c.MeasuredSpeedup, "x", cond)
+		add("3 model vs measurement", "total error with cache, this-cpu preset", 100*c.PresetTotalErrorCached, "%", cond)
+		add("3 model vs measurement", "total error without cache, this-cpu preset", 100*c.PresetTotalErrorUncached, "%", cond)
+	}
+	if p := r.Predictions; p != nil {
+		for _, mode := range p.Modes {
+			pt, ok := p.Size(r.Settings.BigModel, r.Settings.Hardware, mode)
+			if !ok || !pt.Fits {
+				continue
+			}
+			cond := fmt.Sprintf("%s on %d× %s, %s, bf16, batch %d, %d+%d tokens", r.Settings.BigModel, pt.TP, r.Settings.Hardware, mode, p.Batch, p.Prompt, p.New)
+			add("3 predicted", "generation with cache", pt.Generation.CachedSeconds, "s", cond)
+			add("3 predicted", "generation without cache", pt.Generation.UncachedSeconds, "s", cond)
+			add("3 predicted", "generation speedup", pt.Generation.Speedup, "x", cond)
+			add("3 predicted", fmt.Sprintf("decode step speedup at context %d", p.Prompt+p.New-2), pt.DecodeSpeedup, "x", cond)
+		}
+	}
+	if k := r.KV; k != nil {
+		for _, f := range k.Fits {
+			if f.Model != r.Settings.BigModel && f.Model != r.Settings.ServingModel {
+				continue
+			}
+			cond := fmt.Sprintf("%s (%s) at %s", f.Model, f.Attention, f.DType)
+			add("4 KV memory", f.Model+": KV per token", float64(f.KVBytesPerToken)/1024, "KiB", cond)
+			if f.Fits {
+				add("4 KV memory", f.Model+": tokens that fit on one node", float64(f.NodeKVTokens), "tokens", cond+fmt.Sprintf(", %d× %s", f.TP, f.Hardware))
+			}
+		}
+	}
+	if st := r.Cache; st != nil {
+		cond := fmt.Sprintf("%s, %s blocks of %d tokens, LRU", st.Workload, st.Model, st.Stats.BlockTokens)
+		add("5 cache size", "unbounded token hit rate", 100*st.Sweep.Unbounded.TokenHitRate, "%", cond)
+		if lru, ok := st.Sweep.Curve(cache.LRUName); ok && st.SweetSpot >= 0 {
+			sp := lru.Points[st.SweetSpot]
+			add("5 cache size", "sweet spot capacity", float64(sp.CapacityBlocks), "blocks", cond)
+			add("5 cache size", "sweet spot memory", gib(float64(sp.CapacityBlocks)*float64(st.BytesPerBlock)), "GiB", cond)
+			add("5 cache size", "token hit rate at the sweet spot", 100*sp.TokenHitRate, "%", cond)
+			add("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s", st.TP, st.Hardware))
+		}
+		for _, b := range st.Budget {
+			if b.Error == "" {
+				add("5 cache size", b.Model+": hit rate at the KV budget", 100*b.TokenHitRate, "%", fmt.Sprintf("%s, %s of KV (%d blocks)", st.Workload, gibLabel(gib(float64(st.BudgetBytes))), b.Blocks))
+			}
+		}
+	}
+	if ps := r.Policies; ps != nil {
+		for i, c := range ps.Capacities {
+			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", ps.Model, ps.Prompt, ps.New, c)
+			add("6 bounded cache", fmt.Sprintf("recompute: time vs full cache at %d tokens", c), ps.Recompute[i].TotalS/ps.Full.TotalS, "x", cond)
+			add("6 bounded cache", fmt.Sprintf("window: time vs full cache at %d tokens", c), ps.Window[i].TotalS/ps.Full.TotalS, "x", cond)
+			add("6 bounded cache", fmt.Sprintf("window: top-1 agreement at %d tokens", c), 100*ps.WindowTop1[i], "%", cond)
+			add("6 bounded cache", fmt.Sprintf("window: mean KL at %d tokens", c), ps.WindowMeanKL[i], "nats", cond)
+		}
+	}
+	return out
+}
+
+func meanDecode(perToken []float64) float64 {
+	if len(perToken) < 2 {
+		return nan()
+	}
+	return sum(perToken[1:]) / float64(len(perToken)-1)
+}
+
+func last(xs []float64) float64 {
+	if len(xs) == 0 {
+		return nan()
+	}
+	return xs[len(xs)-1]
+}
+
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// formatValue writes a metric with 4 significant digits.
+func formatValue(v float64) string {
+	if math.Abs(v) >= 1e4 && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(round4(v), 'g', -1, 64)
+}
+
+// EnvironmentTable is the first table of section 7: the machine.
+func EnvironmentTable(r Results) *widgets.Table {
+	return widgets.NewTable(environmentReport(r)).Note("this-cpu preset: " + r.Environment.ThisCPU.Method + " (what kvsim predict --hardware this-cpu uses); decoder kernels: " + r.Environment.Kernels.Method + ".")
+}
+
+func environmentReport(r Results) report.Table {
+	e := r.Environment
+	t := report.Table{Title: "Environment", Columns: []report.Column{{Name: "property"}, {Name: "value"}}}
+	t.AddRow("CPU", e.CPU)
+	t.AddRow("logical CPUs / GOMAXPROCS", fmt.Sprintf("%d / %d", e.Cores, e.GOMAXPROCS))
+	t.AddRow("Go", e.GoVersion+" "+e.OS+"/"+e.Arch)
+	t.AddRow("date (UTC)", e.Date.Format(time.RFC3339))
+	for _, c := range []struct {
+		cal  cost.Calibration
+		what string
+	}{{e.ThisCPU, "this-cpu preset (kvsim/cost's Go loops)"}, {e.Kernels, "this-cpu with the decoder's kernels"}} {
+		t.AddRow(c.what, fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
+			c.cal.MatmulFLOPS/1e9, c.cal.MatvecFLOPS/1e9, c.cal.StreamBandwidth/1e9, report.Seconds(c.cal.ForkJoinSeconds), c.cal.Threads))
+	}
+	t.AddRow("memory", report.Bytes(float64(e.ThisCPU.MemoryBytes)))
+	for _, tm := range r.Timings {
+		t.AddRow("section "+tm.Study+" took", fmt.Sprintf("%.1f s (at %s)", tm.Seconds, tm.Computed.Format("15:04:05")))
+	}
+	return t
+}
+
+// MetricsTable is the second table of section 7: every headline number.
+func MetricsTable(r Results) *widgets.Table {
+	w := widgets.NewTable(metricsReport(r.Metrics()))
+	if len(r.Missing) > 0 {
+		w.Note(fmt.Sprintf("Missing: %v", r.Missing))
+	}
+	return w
+}
+
+func metricsReport(ms []Metric) report.Table {
+	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric"}, {Name: "value"}, {Name: "unit"}, {Name: "conditions"}}}
+	for _, m := range ms {
+		t.AddRow(m.Section, m.Name, formatValue(m.Value), m.Unit, m.Conditions)
+	}
+	return t
+}
+
+// Report is the summary written to the reports folder.
+type Report struct {
+	Results
+	Metrics  []Metric  `json:"metrics"`
+	Findings []Finding `json:"findings"`
+	Files    []string  `json:"-"` // where it was written
+}
+
+// NewReport computes the metrics and findings of r.
+func NewReport(r Results) Report {
+	return Report{Results: r, Metrics: r.Metrics(), Findings: Findings(r)}
+}
+
+// Write writes kvcache-report.csv (the metrics), .json (settings,
+// environment, metrics, findings, the measured run) and .md into dir and
+// records their paths in Files. The studies' own data stay in dir/data.
+func (rep *Report) Write(dir string) error {
+	r := rep.Results
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	var csv, md bytes.Buffer
+	if err := metricsReport(rep.Metrics).WriteCSV(&csv); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("figures: encoding the report: %w", err)
+	}
+	fmt.Fprintf(&md, "# kvcache performance report\n\nSettings: small model %s, big model %s, serving model %s, hardware %s, workload %s%s, seed %d.\n\n",
+		r.Settings.SmallModel, r.Settings.BigModel, r.Settings.ServingModel, r.Settings.Hardware, r.Settings.Workload, traceNote(r.Settings.Trace), r.Settings.Seed)
+	for _, t := range []report.Table{environmentReport(r), metricsReport(rep.Metrics), findingsReport(rep.Findings)} {
+		if err := t.WriteMarkdown(&md); err != nil {
+			return fmt.Errorf("figures: %w", err)
+		}
+		md.WriteString("\n")
+	}
+	rep.Files = nil
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"kvcache-report.csv", csv.Bytes()}, {"kvcache-report.json", append(js, '\n')}, {"kvcache-report.md", md.Bytes()}} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return fmt.Errorf("figures: %w", err)
+		}
+		rep.Files = append(rep.Files, p)
+	}
+	return nil
+}
+
+func traceNote(trace string) string {
+	if trace == "" {
+		return ""
+	}
+	return " (trace " + filepath.Base(trace) + ")"
+}
+
+func findingsReport(fs []Finding) report.Table {
+	t := report.Table{Title: "Findings", Columns: []report.Column{{Name: "claim"}, {Name: "verdict"}, {Name: "evidence"}}}
+	for _, f := range fs {
+		t.AddRow(f.Claim, f.Verdict, f.Evidence)
+	}
+	return t
+}
+
+// Report loads the results, computes the metrics and findings and writes
+// the report files into the lab's folder.
+func (l *Lab) Report() (Report, error) {
+	r, err := l.Results()
+	if err != nil {
+		return Report{}, err
+	}
+	rep := NewReport(r)
+	return rep, rep.Write(l.Dir)
+}

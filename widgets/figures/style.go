@@ -1,0 +1,198 @@
+package figures
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/go-echarts/go-echarts/v2/types"
+
+	"kvcache/widgets"
+)
+
+// Colours, the same in every figure: a path or a part keeps its colour.
+const (
+	colorCached    = "#2563eb" // with a KV cache
+	colorUncached  = "#dc2626" // without one
+	colorMatmul    = "#2563eb"
+	colorAttention = "#f59e0b"
+	colorKVIO      = "#10b981"
+	colorRecompute = "#8b5cf6"
+	colorOther     = "#9ca3af"
+	colorWindow    = "#0d9488"
+	colorNeutral   = "#374151"
+)
+
+// palette colours series that carry no meaning of their own (models, families).
+var palette = []string{"#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#475569", "#b45309"}
+
+// style is how one series is drawn.
+type style struct {
+	color  string
+	dashed bool
+	area   string // stack name: the series is drawn as a stacked area
+	width  float64
+}
+
+// plot is a line chart whose series carry a style.
+type plot struct{ *widgets.LineChart }
+
+func newPlot(title string, x, y widgets.Axis) plot {
+	return plot{widgets.NewLineChart(title, x, y)}
+}
+
+// add draws ys against xs; NaN ys leave a gap.
+func (p plot) add(name string, xs, ys []float64, st style) plot {
+	before := len(p.Line().MultiSeries)
+	p.Series(name, rounded(xs), rounded(ys))
+	if len(p.Line().MultiSeries) == before { // refused: the chart holds the error
+		return p
+	}
+	s := &p.Line().MultiSeries[before]
+	width := st.width
+	if width == 0 {
+		width = 2
+	}
+	ls := opts.LineStyle{Width: float32(width)}
+	if st.color != "" {
+		ls.Color = st.color
+		s.ConfigureSeriesOpts(charts.WithItemStyleOpts(opts.ItemStyle{Color: st.color}))
+	}
+	if st.dashed {
+		ls.Type = "dashed"
+	}
+	s.ConfigureSeriesOpts(charts.WithLineStyleOpts(ls))
+	if st.area != "" {
+		s.Stack = st.area
+		s.ConfigureSeriesOpts(charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.55), Color: st.color}))
+		s.ShowSymbol = opts.Bool(false)
+	}
+	return p
+}
+
+// markX draws a fixed dashed vertical line labelled text at x on the last
+// series (Explorer markers use series 0).
+func (p plot) markX(x float64, text, color string) plot {
+	n := len(p.Line().MultiSeries)
+	if n == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return p
+	}
+	p.Line().MultiSeries[n-1].ConfigureSeriesOpts(
+		charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: text, XAxis: x}),
+		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
+			LineStyle: &opts.LineStyle{Type: "dotted", Color: color, Width: 1.5},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: types.FuncStr(text), Position: "insideStartTop"}}),
+	)
+	return p
+}
+
+// yRange pins the y axis (percentages from 0 to 100, say).
+func (p plot) yRange(lo, hi float64) plot {
+	if ys := p.Line().YAxisList; len(ys) > 0 {
+		ys[0].Min, ys[0].Max = lo, hi
+	}
+	return p
+}
+
+// xRange pins the x axis.
+func (p plot) xRange(lo, hi float64) plot {
+	if xs := p.Line().XAxisList; len(xs) > 0 {
+		xs[0].Min, xs[0].Max = lo, hi
+	}
+	return p
+}
+
+// nanIf returns NaN (a gap in the line) where keep is false.
+func nanIf(v float64, keep bool) float64 {
+	if !keep {
+		return math.NaN()
+	}
+	return v
+}
+
+// positive is v, or NaN (a gap) when v <= 0: log axes cannot show it.
+func positive(v float64) float64 { return nanIf(v, v > 0) }
+
+// ints converts to float64 for chart axes.
+func ints[T ~int | ~int64](xs []T) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// pct formats a rate in [0, 1] as a percentage with one decimal.
+func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
+
+// times formats a speedup: 4.9x.
+func times(x float64) string {
+	if x >= 10 {
+		return strconv.FormatFloat(x, 'f', 0, 64) + "x"
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64) + "x"
+}
+
+// gib converts bytes to GiB.
+func gib(b float64) float64 { return b / (1 << 30) }
+
+// gibLabel formats a GiB figure with 3 significant digits.
+func gibLabel(g float64) string {
+	switch {
+	case g >= 100:
+		return fmt.Sprintf("%.0f GiB", g)
+	case g >= 1:
+		return fmt.Sprintf("%.3g GiB", g)
+	}
+	return fmt.Sprintf("%.3g MiB", g*1024)
+}
+
+func nan() float64 { return math.NaN() }
+
+// rounded keeps 4 significant digits: charts need no more, and the page
+// carries every number of every state.
+func rounded(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = round4(x)
+	}
+	return out
+}
+
+func round4(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	v, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 4, 64), 64)
+	if err != nil {
+		return x
+	}
+	return v
+}
+
+// legendRows lets a legend wrap onto several rows under the chart, leaving
+// bottom pixels for the axis name and the legend.
+func (p plot) legendRows(bottom int) plot {
+	p.Line().SetGlobalOptions(
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "4", Type: "plain"}),
+		charts.WithGridOpts(opts.Grid{Left: "88", Right: "40", Top: "56", Bottom: strconv.Itoa(bottom)}))
+	return p
+}
+
+// thousands writes n with comma separators: 12,345.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
