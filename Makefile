@@ -18,7 +18,7 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks e2e clean
+.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks e2e screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,6 +69,10 @@ notebooks: setup ## execute every notebook headless; fail on any error output
 
 e2e: setup ## the JupyterLab workflow and the exported HTML in headless Chromium
 	KVCACHE_E2E=1 go test ./tests/e2e -count=1 -timeout 20m -v
+
+screenshot: setup ## refresh docs/notebook.png, README's picture, from the browser test
+	mkdir -p docs
+	KVCACHE_E2E=1 KVCACHE_README_SHOT=$(CURDIR)/docs/notebook.png go test ./tests/e2e -run Workflow -count=1 -timeout 20m
 
 clean: ## remove everything make installed or wrote
 	rm -rf $(BUILD) widgets/assets/node_modules $(ECHARTS) reports screenshots

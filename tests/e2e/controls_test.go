@@ -60,8 +60,20 @@ func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 			t.Errorf("%s: moving %s %s left its charts unchanged", where, c.Kind, c.ID)
 		}
 	}
-	if err := b.ScreenshotElement(".kvw-root", filepath.Join(shots, where+"-controls.png")); err != nil {
-		t.Logf("screenshot: %v", err)
+	// One picture per widget, each scrolled into view first (JupyterLab
+	// does not paint cells far outside the viewport).
+	var roots []string
+	if err := b.Eval(`Array.from(document.querySelectorAll('.kvw-root')).map(r => r.id)`, &roots); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range roots {
+		if err := b.Eval(`(async () => { document.getElementById('`+id+`').scrollIntoView({block: 'start'});
+			await new Promise(r => setTimeout(r, 300)); return true; })()`, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.ScreenshotElement("#"+id, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
+			t.Logf("screenshot of widget %s: %v", id, err)
+		}
 	}
 }
 

@@ -70,7 +70,10 @@ func TestNotebookWorkflow(t *testing.T) {
 	waitJS(t, b, lab, 90*time.Second, "the GoNB kernel to connect", `(() => { const w = `+panel+`; const s = w && w.sessionContext.session;
 		return s && s.kernel && s.kernel.connectionStatus === 'connected' && jupyterapp.shell.currentWidget === w; })()`)
 	start := time.Now()
-	command(t, b, "notebook:run-all-cells")
+	// Not awaited: the command's promise resolves only when every cell ran.
+	if err := b.Eval(`(jupyterapp.commands.execute('notebook:run-all-cells'), true)`, nil); err != nil {
+		t.Fatal(err)
+	}
 	waitJS(t, b, lab, 6*time.Minute, "every cell to run", `(() => { const w = `+panel+`; const k = w.sessionContext.session.kernel;
 		return k.status === 'idle' && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null); })()`)
 	t.Logf("run all in JupyterLab: %.1f s", time.Since(start).Seconds())
@@ -78,6 +81,7 @@ func TestNotebookWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	readmeShot(t, b)
 	checkControls(t, b, shots, "lab")
 
 	command(t, b, "docmanager:save")
@@ -85,7 +89,7 @@ func TestNotebookWorkflow(t *testing.T) {
 	waitSaved(t, saved)
 	checkNoErrorOutputs(t, saved)
 
-	exported := filepath.Join(t.TempDir(), strings.TrimSuffix(name, ".ipynb")+".html")
+	exported := filepath.Join(shots, strings.TrimSuffix(name, ".ipynb")+".html") // kept for a look
 	if err := os.WriteFile(exported, get(t, lab, "/nbconvert/html/"+name+"?download=true"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +104,31 @@ func TestNotebookWorkflow(t *testing.T) {
 		t.Errorf("JavaScript exceptions:\n  %s", strings.Join(ex, "\n  "))
 	}
 	t.Logf("offline requests that failed (nbconvert's template loads require.js and MathJax from a CDN): %d", len(b.OffsiteRequests()))
+}
+
+// readmeShot saves the picture README opens with (make screenshot): the
+// notebook panel scrolled to the cache-size explorer, as a reader sees it
+// after Run All. It runs only when KVCACHE_README_SHOT names the file.
+func readmeShot(t *testing.T, b *browsertest.Browser) {
+	t.Helper()
+	path := os.Getenv("KVCACHE_README_SHOT")
+	if path == "" {
+		return
+	}
+	if err := b.Eval(`(async () => {
+		jupyterapp.shell.collapseLeft();
+		const nb = jupyterapp.shell.currentWidget.content;
+		const i = nb.widgets.findIndex(c => c.model.type === 'code' && /CacheSize/.test(c.model.sharedModel.getSource()));
+		nb.activeCellIndex = i;
+		await nb.scrollToCell(nb.widgets[i], 'start');
+		await new Promise(r => setTimeout(r, 2000));
+		return true; })()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ScreenshotElement(`.jp-NotebookPanel`, path); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("README screenshot: %s", path)
 }
 
 // currentNotebookJS finds the notebook panel for path and makes it current,
