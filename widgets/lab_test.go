@@ -44,16 +44,7 @@ func TestBrowserJupyterLab(t *testing.T) {
 	if err := b.Open(lab.Open("demo.ipynb")); err != nil {
 		t.Fatal(err)
 	}
-	// The notebook panel; made current so that commands act on it.
-	notebookAt := func(path string) string {
-		return `(() => { const a = window.jupyterapp; if (!a) return null;
-		const w = Array.from(a.shell.widgets('main')).find(w => w.sessionContext && w.content && w.context.path === '` + path + `');
-		if (w && (!a.shell.currentWidget || a.shell.currentWidget.id !== w.id)) a.shell.activateById(w.id);
-		return w || null; })()`
-	}
-	notebook := notebookAt("demo.ipynb")
-	waitJS(t, b, `(() => { const w = `+notebook+`; const s = w && w.sessionContext.session;
-		return s && s.kernel && s.kernel.connectionStatus === 'connected' && jupyterapp.shell.currentWidget === w; })()`, 90*time.Second, lab)
+	waitJS(t, b, browsertest.KernelConnectedJS("demo.ipynb"), 90*time.Second, lab)
 	start := time.Now()
 	if err := b.Eval(`(jupyterapp.commands.execute('notebook:run-all-cells'), true)`, nil); err != nil {
 		t.Fatal(err)
@@ -74,9 +65,7 @@ func TestBrowserJupyterLab(t *testing.T) {
 	if len(seen) < 3 || !seen[40] {
 		t.Errorf("live chart did not grow in place to 40 points: saw %v", seen)
 	}
-	waitJS(t, b, `(() => { const w = `+notebook+`; const k = w.sessionContext.session.kernel;
-		return k.status !== 'busy' && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null); })()`,
-		240*time.Second, lab)
+	waitJS(t, b, browsertest.AllCellsRanJS("demo.ipynb"), 240*time.Second, lab)
 	t.Logf("all cells ran in JupyterLab in %.1f s", time.Since(start).Seconds())
 	var errs []string
 	if err := b.Eval(`Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map(e => e.textContent)`, &errs); err != nil {
@@ -147,7 +136,7 @@ func TestBrowserJupyterLab(t *testing.T) {
 	if err := b.Eval(`jupyterapp.commands.execute('docmanager:open', {path: 'untrusted.ipynb'}).then(() => true)`, nil); err != nil {
 		t.Fatal(err)
 	}
-	untrusted := notebookAt("untrusted.ipynb")
+	untrusted := browsertest.NotebookJS("untrusted.ipynb")
 	waitJS(t, b, untrusted+`.node.querySelectorAll('.kvw-status').length >= 3`, 60*time.Second, lab)
 	var status []string
 	if err := b.Eval(`Array.from(`+untrusted+`.node.querySelectorAll('.kvw-status')).map(e => e.textContent)`, &status); err != nil {
@@ -171,21 +160,8 @@ func TestBrowserJupyterLab(t *testing.T) {
 
 func waitJS(t *testing.T, b *browsertest.Browser, cond string, timeout time.Duration, lab *browsertest.Lab) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		var ok bool
-		err := b.Eval(`!!(`+cond+`)`, &ok)
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			log := lab.Log()
-			if len(log) > 4000 {
-				log = log[len(log)-4000:]
-			}
-			t.Fatalf("waited %v for %s (%v); exceptions %q; server log:\n%s", timeout, cond, err, b.Exceptions(), log)
-		}
-		time.Sleep(250 * time.Millisecond)
+	if err := b.Wait(cond, timeout, lab); err != nil {
+		t.Fatal(err)
 	}
 }
 

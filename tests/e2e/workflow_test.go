@@ -66,16 +66,13 @@ func TestNotebookWorkflow(t *testing.T) {
 	if err := b.Open(lab.Open(name)); err != nil {
 		t.Fatal(err)
 	}
-	panel := currentNotebookJS(name)
-	waitJS(t, b, lab, 90*time.Second, "the GoNB kernel to connect", `(() => { const w = `+panel+`; const s = w && w.sessionContext.session;
-		return s && s.kernel && s.kernel.connectionStatus === 'connected' && jupyterapp.shell.currentWidget === w; })()`)
+	wait(t, b, lab, 90*time.Second, browsertest.KernelConnectedJS(name))
 	start := time.Now()
 	// Not awaited: the command's promise resolves only when every cell ran.
 	if err := b.Eval(`(jupyterapp.commands.execute('notebook:run-all-cells'), true)`, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, b, lab, 6*time.Minute, "every cell to run", `(() => { const w = `+panel+`; const k = w.sessionContext.session.kernel;
-		return k.status === 'idle' && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null); })()`)
+	wait(t, b, lab, 6*time.Minute, browsertest.AllCellsRanJS(name))
 	t.Logf("run all in JupyterLab: %.1f s", time.Since(start).Seconds())
 	if err := b.ScreenshotElement(`.jp-NotebookPanel`, filepath.Join(shots, "lab-run-all.png")); err != nil {
 		t.Fatal(err)
@@ -131,15 +128,6 @@ func readmeShot(t *testing.T, b *browsertest.Browser) {
 	t.Logf("README screenshot: %s", path)
 }
 
-// currentNotebookJS finds the notebook panel for path and makes it current,
-// so that commands act on it.
-func currentNotebookJS(path string) string {
-	return `(() => { const a = window.jupyterapp; if (!a) return null;
-		const w = Array.from(a.shell.widgets('main')).find(w => w.sessionContext && w.content && w.context.path === '` + path + `');
-		if (w && (!a.shell.currentWidget || a.shell.currentWidget.id !== w.id)) a.shell.activateById(w.id);
-		return w || null; })()`
-}
-
 // command runs a JupyterLab command, as its menu entry or shortcut would
 // (the lab exposes the app to the page for tests, as Galata does).
 func command(t *testing.T, b *browsertest.Browser, id string) {
@@ -149,25 +137,11 @@ func command(t *testing.T, b *browsertest.Browser, id string) {
 	}
 }
 
-// waitJS polls a JavaScript condition; on timeout it fails with the
-// server's log and the page's exceptions.
-func waitJS(t *testing.T, b *browsertest.Browser, lab *browsertest.Lab, limit time.Duration, what, cond string) {
+// wait polls a JavaScript condition, failing the test on timeout.
+func wait(t *testing.T, b *browsertest.Browser, lab *browsertest.Lab, limit time.Duration, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		var ok bool
-		err := b.Eval(`!!(`+cond+`)`, &ok)
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			log := lab.Log()
-			if len(log) > 4000 {
-				log = log[len(log)-4000:]
-			}
-			t.Fatalf("waited %v for %s (%v); exceptions %q; server log:\n%s", limit, what, err, b.Exceptions(), log)
-		}
-		time.Sleep(250 * time.Millisecond)
+	if err := b.Wait(cond, limit, lab); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -140,4 +141,58 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// NotebookJS is a JavaScript expression for the lab's panel of the notebook
+// at path (relative to RootDir), made the current widget so that commands
+// act on it; null while it is not open. It needs the app exposed, as
+// StartLab does.
+func NotebookJS(path string) string {
+	return `(() => { const a = window.jupyterapp; if (!a) return null;
+		const w = Array.from(a.shell.widgets('main')).find(w => w.sessionContext && w.content && w.context.path === ` + jsString(path) + `);
+		if (w && (!a.shell.currentWidget || a.shell.currentWidget.id !== w.id)) a.shell.activateById(w.id);
+		return w || null; })()`
+}
+
+// KernelConnectedJS is true once the notebook at path is current and its
+// kernel is connected.
+func KernelConnectedJS(path string) string {
+	return `(() => { const w = ` + NotebookJS(path) + `; const s = w && w.sessionContext.session;
+		return !!(s && s.kernel && s.kernel.connectionStatus === 'connected' && jupyterapp.shell.currentWidget === w); })()`
+}
+
+// AllCellsRanJS is true when the notebook's kernel is idle and every code
+// cell has an execution count.
+func AllCellsRanJS(path string) string {
+	return `(() => { const w = ` + NotebookJS(path) + `; const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
+		return !!k && k.status === 'idle' && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null); })()`
+}
+
+// Wait polls a JavaScript condition until it is true. On timeout the error
+// carries the page's exceptions and the tail of the server's log.
+func (b *Browser) Wait(cond string, timeout time.Duration, lab *Lab) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var ok bool
+		err := b.Eval(`!!(`+cond+`)`, &ok)
+		if err == nil && ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			log := ""
+			if lab != nil {
+				log = lab.Log()
+				if len(log) > 4000 {
+					log = log[len(log)-4000:]
+				}
+			}
+			return fmt.Errorf("browsertest: waited %v for %.200s (%v); exceptions %q; server log:\n%s", timeout, cond, err, b.Exceptions(), log)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func jsString(s string) string {
+	q, _ := json.Marshal(s)
+	return string(q)
 }
