@@ -97,6 +97,13 @@ func TestNotebookWorkflow(t *testing.T) {
 	if err := b.Screenshot(filepath.Join(shots, "exported-html.png")); err != nil {
 		t.Fatal(err)
 	}
+	for _, m := range b.Console() {
+		if strings.HasPrefix(m, "error") {
+			t.Errorf("JavaScript console error: %.300s", m)
+		} else {
+			t.Logf("console: %.300s", m)
+		}
+	}
 	if ex := b.Exceptions(); len(ex) > 0 {
 		t.Errorf("JavaScript exceptions:\n  %s", strings.Join(ex, "\n  "))
 	}
