@@ -183,7 +183,7 @@
 //	llama-15m   191, 63                    -2% to +3%       -14% to -7%
 //	llama-110m  15, 15                     0% to +3%        -5% to -1%
 //
-//	go test ./kvsim/cost -run ThisCPUPredictsBench -v
+//	go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # alone: it skips when other work shares the cores
 //	kvsim bench --model gpt-tiny --predict
 //
 // Before these costs, this-cpu was a roofline over the same four rates
