@@ -115,21 +115,26 @@
 // a pool of GOMAXPROCS threads (MeasureDecoderKernelsOn(n) for another
 // count), and fills Calibration.Ops (CPUOps). The preset then carries the
 // costs (Hardware.CPU) and every operation is priced as the decoder runs it
-// instead of by the roofline. It takes about 0.8 s and holds 256 MiB while
+// instead of by the roofline. It takes about 1.2 s and holds 256 MiB while
 // it runs.
 //
 // Each probe runs in three rounds; a round first runs it untimed (four
 // times or 8 ms) so its data sits where the decoder's steady state keeps
-// it, then times it for 8 ms and keeps the median run. A cost is the
-// median of the rounds; Ops.Spread is the median over probes of (slowest -
-// fastest round) / median, a measure of how busy the machine was. Inputs
+// it, then times it for 8 ms and keeps the median run. A working set near
+// the last-level cache's size streams at DRAM speed on its first pass and
+// reaches its steady rate only after 5 to 30 passes (here 64 to 128 MiB),
+// as it does over a decode's steps, so the matrix-vector probes first run
+// 30 passes (at most 150 ms) and then their three rounds back to back. A
+// cost is the median of the rounds; Ops.Spread is the median over probes of
+// (slowest - fastest round) / median, a measure of how busy the machine
+// was. Inputs
 // of the exponential-based steps are N(0, 1) values the probe has not just
 // seen (the decoder's activations are of that size; a branch predictor that
 // learns a repeated input flatters exp's rounding).
 //
 //	rate                      probe                                                    prices
 //	Matvec[ws] FLOP/s         Pool.MatMul, 1 row, 512 x 512 matrices cycled over       each matrix's first row: the pass over the
-//	                          ws = 1, 4, 16, 32, 64, 128, 256 MiB                       weights, at the step's working set (weights
+//	                          ws = 1, 4, 16, 32, 64, 96, 128, 256 MiB                   weights, at the step's working set (weights
 //	                                                                                    + K/V held), interpolated in log(ws)
 //	MatmulRowFLOPS            Pool.MatMul, 128 rows minus 1 row, on 1024 x 256 and     every further row: 2 W / rate
 //	MatmulOutputSeconds       256 x 1024 matrices in cache; solved for the per-MAC     + outputs x seconds (short rows cost more)
@@ -171,17 +176,17 @@
 // size (up to twice as slow for llama-15m's 61 MB here), and garbage
 // collection.
 //
-// Agreement, TestThisCPUPredictsBench (a timing test, about 10 s; it skips
+// Agreement, TestThisCPUPredictsBench (a timing test, about 12 s; it skips
 // when the machine is visibly busy): on the 2-core Xeon this was written on,
 // predicted against measured summed decode steps, with a cache and without,
-// three runs:
+// five runs:
 //
 //	model       steps (cached, uncached)   cached           uncached
-//	gpt-tiny    191, 63                    -9% to -6%       -10% to -4%
-//	gpt-mini    95, 31                     -2% to +7%       -11% to -9%
-//	llama-tiny  191, 63                    -16% to -5%      -6% to 0%
-//	llama-15m   191, 63                    -2% to +3%       -14% to -7%
-//	llama-110m  15, 15                     0% to +3%        -5% to -1%
+//	gpt-tiny    191, 63                    -13% to -4%      -10% to -2%
+//	gpt-mini    95, 31                     0% to +11%       -14% to -8%
+//	llama-tiny  191, 63                    -16% to -6%      -8% to -2%
+//	llama-15m   191, 63                    -5% to 0%        -12% to -9%
+//	llama-110m  15, 15                     -4% to +4%       -3% to +1%
 //
 //	go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # alone: it skips when other work shares the cores
 //	kvsim bench --model gpt-tiny --predict

@@ -23,7 +23,7 @@ const (
 )
 
 // TestThisCPUPredictsBench is the cross-check of issue 4, and it is a
-// timing test (about 8 s, 10 s without -short): on this machine, the
+// timing test (about 10 s, 12 s without -short): on this machine, the
 // this-cpu preset calibrated in this process (cost.MeasureDecoderKernels,
 // before and after each run) predicts what `kvsim bench` measures
 // (decoder.Run, GOMAXPROCS threads, a cache and none) on the tiny models
