@@ -93,11 +93,9 @@ func measureDecoderKernels(workers int) (Calibration, error) {
 	b.derive(sec, &c, ops)
 	// The triad only informs the roofline figures (kvsim hardware), so it
 	// is timed once, outside the rounds and the spread.
-	c.StreamBandwidth = 3 * 4 * calStreamLen / medianSeconds(func() float64 {
-		t := time.Now()
-		pool.Run(calStreamLen, 0, b.triad)
-		return time.Since(t).Seconds()
-	})
+	triad := &calProbe{name: "triad", run: func() { pool.Run(calStreamLen, 0, b.triad) }}
+	triad.warmUp(calWarmUpRuns, calWindow)
+	c.StreamBandwidth = 3 * 4 * calStreamLen / medianSeconds(triad.time)
 	c.Ops = ops
 	c.Took = time.Since(start).Seconds()
 	if check := b.sink(); check == 0 || math.IsNaN(float64(check)) {
