@@ -5,7 +5,7 @@ import "kvcache/kvsim/model"
 // cpuWork is an operation as the kvsim decoder runs it, for this-cpu
 // presets that carry CPUOps.
 type cpuWork struct {
-	forks     int     // Pool.Run or Pool.MatMul calls per layer; 0: all inline
+	forks     int     // Pool.Run or Pool.MatMul calls each time it runs (per layer for a layer's ops); 0: inline
 	matmul    bool    // its weights go through Pool.MatMul
 	outputs   float64 // matmul: output values per input row (rows of its matrices)
 	matvec    float64 // FLOP/s of a matrix's first row for this pass's working set (bytes: twice that)
@@ -32,11 +32,11 @@ func (v elementValues) seconds(o *CPUOps) float64 {
 
 // cpuPassFacts are what every operation of one pass shares on this-cpu.
 type cpuPassFacts struct {
-	eachRow int     // 1 when per-row steps go through the pool (more than one row), else 0
-	rows    float64 // rows of the pass
-	matvec  float64 // first-row matrix rate for the pass's working set
-	layer   model.Norm
-	act     model.Activation
+	eachRow  int     // 1 when per-row steps go through the pool (more than one row), else 0
+	rows     float64 // rows of the pass
+	matvec   float64 // first-row matrix rate for the pass's working set
+	normKind model.Norm
+	act      model.Activation
 }
 
 // cpuPass gathers the facts of a pass: the decoder splits per-row steps
@@ -44,7 +44,7 @@ type cpuPassFacts struct {
 // with the K/V the pass holds, are the working set its matrices cycle
 // through.
 func (p *Predictor) cpuPass(ps pass) cpuPassFacts {
-	f := cpuPassFacts{rows: ps.rows, layer: p.spec.Norm, act: p.spec.Activation}
+	f := cpuPassFacts{rows: ps.rows, normKind: p.spec.Norm, act: p.spec.Activation}
 	if ps.rows > 1 {
 		f.eachRow = 1
 	}
@@ -77,7 +77,7 @@ func (f cpuPassFacts) attention(items, positions, hd float64) cpuWork {
 
 // norm counts n values through the model's norm.
 func (f cpuPassFacts) norm(n float64) elementValues {
-	if f.layer == model.LayerNorm {
+	if f.normKind == model.LayerNorm {
 		return elementValues{layerNorm: n}
 	}
 	return elementValues{rmsNorm: n}
