@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/report"
 )
@@ -21,10 +22,11 @@ func runBench(args []string, e *env) error {
 	threads := fs.Int("threads", 0, "goroutines per matmul (default: one per core)")
 	weights := fs.String("weights", "", "safetensors `FILE` with GPT-2 or LLaMA tensor names (default: random weights)")
 	asJSON := fs.Bool("json", false, "print the full result as JSON")
+	predict := fs.Bool("predict", false, "also predict every decode step with the this-cpu cost model, calibrated here first (about a second), and print the error")
 	modelFile := addModelFileFlag(fs)
 	fs.Usage = func() {
 		fs.Output().Write([]byte("Usage: kvsim bench [--model NAME] [--prompt P] [--new N] [--cache on|off|both]\n" +
-			"                   [--cache-tokens C --policy recompute|window] [--seed S] [--json]\n\n" +
+			"                   [--cache-tokens C --policy recompute|window] [--seed S] [--predict] [--json]\n\n" +
 			"Runs a real transformer forward pass on this CPU and times every generated token\n" +
 			"with and/or without a KV cache.\n\n"))
 		fs.PrintDefaults()
@@ -49,6 +51,10 @@ func runBench(args []string, e *env) error {
 		return usagef("--policy needs --cache-tokens: an unbounded cache evicts nothing")
 	case set["cache-tokens"] && !set["policy"]:
 		return usagef("--cache-tokens needs --policy recompute or --policy window")
+	case *predict && set["cache-tokens"]:
+		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
+	case *predict && *newTokens < 2:
+		return usagef("--predict compares decode steps; give --new 2 or more")
 	}
 	mode, err := decoder.ParseCacheMode(*cache)
 	if err != nil {
@@ -68,6 +74,16 @@ func runBench(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	var pred *cost.Predictor
+	if *predict { // calibrate before the run, as a notebook would
+		hw, err := cost.NewCalibrator(cost.MeasureDecoderKernelsOn(*threads)).Hardware()
+		if err != nil {
+			return err
+		}
+		if pred, err = cost.New(spec, hw, cost.Options{}); err != nil {
+			return err
+		}
+	}
 	opt := decoder.BenchOptions{Prompt: *prompt, New: *newTokens, Cache: mode, CacheTokens: *cacheTokens,
 		Policy: pol, Sinks: *sinks, Seed: *seed, Threads: *threads, WeightsFile: *weights}
 	if e.stderrIsTerminal {
@@ -82,10 +98,65 @@ func runBench(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(e, res)
+	var cmp []cost.DecodeComparison
+	if pred != nil {
+		for _, p := range []struct {
+			run    *decoder.PathResult
+			cached bool
+		}{{res.Cached, true}, {res.Uncached, false}} {
+			if p.run == nil {
+				continue
+			}
+			c, err := pred.CompareDecode(res.Prompt, p.cached, p.run.PerTokenS[1:])
+			if err != nil {
+				return err
+			}
+			cmp = append(cmp, c)
+		}
 	}
-	return writeBenchText(e, res)
+	if *asJSON {
+		if pred == nil {
+			return writeJSON(e, res)
+		}
+		return writeJSON(e, struct {
+			*decoder.BenchResult
+			Prediction []cost.DecodeComparison `json:"prediction"`
+			Hardware   cost.Hardware           `json:"prediction_hardware"`
+		}{res, cmp, pred.Hardware()})
+	}
+	if err := writeBenchText(e, res); err != nil {
+		return err
+	}
+	if pred != nil {
+		return writeBenchPrediction(e, cmp, pred.Hardware())
+	}
+	return nil
+}
+
+// writeBenchPrediction sets the this-cpu prediction beside the measured
+// decode steps (the prefill left out on both sides).
+func writeBenchPrediction(e *env, cmp []cost.DecodeComparison, hw cost.Hardware) error {
+	t := report.Table{
+		Title: "this-cpu prediction (kvsim/cost, calibrated before the run) against the measurement, decode steps only",
+		Columns: []report.Column{{Name: "path"}, {Name: "steps"}, {Name: "measured"}, {Name: "predicted"}, {Name: "error"},
+			{Name: "last step measured"}, {Name: "last step predicted"}, {Name: "error"}},
+	}
+	for _, c := range cmp {
+		label := "uncached"
+		if c.Cached {
+			label = "cached"
+		}
+		n := len(c.MeasuredS)
+		last, lastPred, lastErr := c.Window(n-1, 8)
+		t.AddRow(label, fmt.Sprint(n), report.Seconds(c.TotalMeasuredS), report.Seconds(c.TotalPredictedS),
+			fmt.Sprintf("%+.0f%%", 100*c.TotalError), report.Seconds(last), report.Seconds(lastPred), fmt.Sprintf("%+.0f%%", 100*lastErr))
+	}
+	fmt.Fprintln(e.stdout)
+	if err := t.WriteText(e.stdout); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(e.stdout, "\nlast step = median of the last 8 decode steps. this-cpu: %s\n", hw.Source)
+	return err
 }
 
 func writeBenchText(e *env, r *decoder.BenchResult) error {

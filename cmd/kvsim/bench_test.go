@@ -96,6 +96,8 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"--weights", "/nonexistent.safetensors", "--new", "2"}, 1, "no such file"},
 		{[]string{"--model", "gtp-tiny"}, 1, "did you mean"},
 		{[]string{"extra"}, 2, "unexpected arguments"},
+		{[]string{"--predict", "--cache-tokens", "8", "--policy", "window"}, 2, "drop --cache-tokens"},
+		{[]string{"--predict", "--new", "1"}, 2, "--new 2 or more"},
 	}
 	for _, c := range cases {
 		code, _, stderr := kvsim(t, append([]string{"bench"}, c.args...)...)
@@ -110,5 +112,50 @@ func TestBenchProgressOnlyOnATerminal(t *testing.T) {
 	code := run([]string{"bench", "--prompt", "4", "--new", "3"}, &env{stdout: &out, stderr: &errb, stderrIsTerminal: true})
 	if code != 0 || !strings.Contains(errb.String(), "gpt-tiny uncached: 3/3") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// `kvsim bench --predict` prices the very decode steps it measured: one
+// prediction per step, per path, beside the measurement, with the error;
+// the text output has the same table.
+func TestBenchPredict(t *testing.T) {
+	code, out, stderr := kvsim(t, "bench", "--predict", "--json", "--prompt", "8", "--new", "6", "--cache", "on")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Model      string `json:"model"`
+		Prediction []struct {
+			Prompt     int       `json:"prompt"`
+			Cached     bool      `json:"cached"`
+			MeasuredS  []float64 `json:"measured_s"`
+			PredictedS []float64 `json:"predicted_s"`
+			TotalError float64   `json:"total_error"`
+		} `json:"prediction"`
+		Hardware struct {
+			Name string `json:"name"`
+			CPU  *struct {
+				Matvec []any `json:"matvec"`
+			} `json:"cpu_ops"`
+		} `json:"prediction_hardware"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Model != "gpt-tiny" || len(r.Prediction) != 1 || r.Hardware.Name != "this-cpu" || r.Hardware.CPU == nil || len(r.Hardware.CPU.Matvec) == 0 {
+		t.Fatalf("bench --predict JSON: %s", out)
+	}
+	p := r.Prediction[0]
+	if !p.Cached || p.Prompt != 8 || len(p.MeasuredS) != 5 || len(p.PredictedS) != 5 {
+		t.Errorf("prediction %+v: want the 5 cached decode steps after a prompt of 8", p)
+	}
+	for i, s := range p.PredictedS {
+		if !(s > 0) {
+			t.Errorf("step %d predicted %g s", i, s)
+		}
+	}
+	code, out, stderr = kvsim(t, "bench", "--predict", "--prompt", "4", "--new", "3")
+	if code != 0 || !strings.Contains(out, "this-cpu prediction") || strings.Count(out, "%") < 4 {
+		t.Errorf("text (exit %d): %s%s", code, out, stderr)
 	}
 }

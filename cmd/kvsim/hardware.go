@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
@@ -16,7 +17,7 @@ func runHardware(args []string, e *env) error {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: kvsim hardware [NAME] [--json]\n\n"+
 			"Lists the hardware presets with their datasheet figures and sources;\n"+
-			"this-cpu is measured on this machine (about a quarter of a second).\n\n")
+			"this-cpu is measured on this machine with the decoder's own code (about a second).\n\n")
 		fs.PrintDefaults()
 	}
 	names, err := parse(fs, args, e)
@@ -91,6 +92,9 @@ func writeHardwareDetail(w io.Writer, h cost.Hardware) error {
 	t.AddRow("bandwidth efficiency", fmt.Sprintf("%.2f", h.BandwidthEfficiency))
 	t.AddRow("eager launch (host)", report.Seconds(h.LaunchSeconds))
 	t.AddRow("kernel gap (device)", report.Seconds(h.KernelGapSeconds))
+	if o := h.CPU; o != nil {
+		addCPUOps(&t, o)
+	}
 	t.AddRow("max TP", fmt.Sprint(h.MaxTP))
 	if h.LinkBandwidth > 0 {
 		t.AddRow("link", fmt.Sprintf("%s: %.4g GB/s each way, efficiency %.2f, all-reduce latency %s",
@@ -115,4 +119,20 @@ func flops(v float64) string {
 		return fmt.Sprintf("%.4g G", v/1e9)
 	}
 	return fmt.Sprintf("%.4g M", v/1e6)
+}
+
+// addCPUOps lists the decoder's measured operation costs that price this-cpu.
+func addCPUOps(t *report.Table, o *cost.CPUOps) {
+	var ladder []string
+	for _, m := range o.Matvec {
+		ladder = append(ladder, fmt.Sprintf("%s %sFLOP/s", report.Bytes(float64(m.Bytes)), flops(m.FLOPS)))
+	}
+	t.AddRow("matvec by working set", strings.Join(ladder, ", "))
+	t.AddRow("matmul, each further row", fmt.Sprintf("%sFLOP/s + %s per output", flops(o.MatmulRowFLOPS), report.Seconds(o.MatmulOutputSeconds)))
+	t.AddRow("attention (thread time)", fmt.Sprintf("%s per (row, head) + %s per position + %s per position and head_dim value",
+		report.Seconds(o.AttentionItemSeconds), report.Seconds(o.AttentionPositionSeconds), report.Seconds(o.AttentionDimSeconds)))
+	t.AddRow("element-wise, per value", fmt.Sprintf("layernorm %s, rmsnorm %s, gelu %s, swiglu %s, rope %s, add %s (fresh %s), copy %s",
+		report.Seconds(o.LayerNormSeconds), report.Seconds(o.RMSNormSeconds), report.Seconds(o.GELUSeconds), report.Seconds(o.SwiGLUSeconds),
+		report.Seconds(o.RoPESeconds), report.Seconds(o.AddSeconds), report.Seconds(o.AddFreshSeconds), report.Seconds(o.CopySeconds)))
+	t.AddRow("calibration rounds", fmt.Sprintf("%d threads; spread %.0f%% (at most %.0f%%, %s)", o.Threads, 100*o.Spread, 100*o.MaxSpread, o.MaxSpreadProbe))
 }

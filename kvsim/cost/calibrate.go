@@ -12,17 +12,19 @@ import (
 )
 
 // Calibration holds the rates measured on this machine. Any measurement
-// may fill it: MeasureGoKernels does with kvsim/cost's own float32 kernels;
-// the decoder's kernels can later do the same through a MeasureFunc.
+// may fill it: MeasureDecoderKernels (the default) times the decoder's own
+// code and fills Ops too; MeasureGoKernels times plain Go loops and leaves
+// Ops nil, so this-cpu is then priced by the roofline alone.
 type Calibration struct {
-	MatmulFLOPS     float64 `json:"matmul_flops"`     // blocked float32 matmul, all goroutines (prefill, uncached)
-	MatvecFLOPS     float64 `json:"matvec_flops"`     // float32 matrix-vector product, all goroutines (cached decode)
+	MatmulFLOPS     float64 `json:"matmul_flops"`     // batched float32 matmul, all goroutines (prefill, uncached)
+	MatvecFLOPS     float64 `json:"matvec_flops"`     // float32 matrix-vector product over 32 MiB, all goroutines (cached decode)
 	StreamBandwidth float64 `json:"stream_bandwidth"` // bytes/s of a parallel triad a = b + s*c
 	ForkJoinSeconds float64 `json:"fork_join_s"`      // one parallel-for over all goroutines doing nothing
 	Threads         int     `json:"threads"`          // GOMAXPROCS during the measurement
 	MemoryBytes     int64   `json:"memory_bytes"`     // physical memory
 	Took            float64 `json:"took_s"`           // wall time of the measurement
 	Method          string  `json:"method"`           // what measured it
+	Ops             *CPUOps `json:"ops,omitempty"`    // the decoder's operation costs; nil: price by the roofline
 }
 
 // Validate checks that every rate is positive and finite.
@@ -41,13 +43,17 @@ func (c Calibration) Validate() error {
 	if c.ForkJoinSeconds < 0 || math.IsNaN(c.ForkJoinSeconds) {
 		return fmt.Errorf("cost: calibration fork-join time is %g", c.ForkJoinSeconds)
 	}
+	if c.Ops != nil {
+		return c.Ops.Validate()
+	}
 	return nil
 }
 
 // Hardware turns the calibration into the this-cpu preset. Measured rates
 // are already achievable ones, so both efficiencies are 1. Kernels run
 // synchronously, so the per-kernel cost is the fork-join and there is no
-// host-side launch to hide.
+// host-side launch to hide. With Ops the preset carries them (Hardware.CPU)
+// and is priced operation by operation as the decoder runs.
 func (c Calibration) Hardware() (Hardware, error) {
 	if err := c.Validate(); err != nil {
 		return Hardware{}, err
@@ -64,6 +70,7 @@ func (c Calibration) Hardware() (Hardware, error) {
 		KernelGapSeconds:    c.ForkJoinSeconds,
 		MaxTP:               1,
 		DefaultDType:        model.FP32,
+		CPU:                 c.Ops.clone(),
 		Source:              fmt.Sprintf("measured in %.2f s by %s", c.Took, c.Method),
 	}, nil
 }
@@ -81,10 +88,10 @@ type Calibrator struct {
 }
 
 // NewCalibrator returns a calibrator that uses measure, or
-// MeasureGoKernels when measure is nil.
+// MeasureDecoderKernels when measure is nil.
 func NewCalibrator(measure MeasureFunc) *Calibrator {
 	if measure == nil {
-		measure = MeasureGoKernels
+		measure = MeasureDecoderKernels
 	}
 	return &Calibrator{measure: measure}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"kvcache/kvsim/kernels"
 	"kvcache/kvsim/model"
 )
 
@@ -69,7 +70,7 @@ func TestCalibrationBecomesThisCPU(t *testing.T) {
 }
 
 func TestMeasureGoKernels(t *testing.T) {
-	c := NewCalibrator(nil)
+	c := NewCalibrator(MeasureGoKernels)
 	cal, err := c.Calibration()
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,9 @@ func TestMeasureGoKernels(t *testing.T) {
 	}
 	if cal.Threads < 1 || cal.MemoryBytes < 1<<28 {
 		t.Errorf("threads %d, memory %d", cal.Threads, cal.MemoryBytes)
+	}
+	if h, _ := cal.Hardware(); cal.Ops != nil || h.CPU != nil {
+		t.Error("plain Go loops measure no decoder operation costs, so this-cpu stays a roofline")
 	}
 	again, _ := c.Calibration()
 	if again != cal {
@@ -127,22 +131,86 @@ func BenchmarkMeasureGoKernels(b *testing.B) {
 	}
 }
 
-// The decoder-kernel calibration measures every rate and turns into a
-// this-cpu preset; its method names the kernels it timed.
+// The decoder-kernel calibration, the default, measures every rate and
+// every operation cost and turns into a this-cpu preset that carries them;
+// its method names the code it timed.
 func TestMeasureDecoderKernels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times kernels for about a second")
 	}
-	cal := NewCalibrator(MeasureDecoderKernels)
+	cal := NewCalibrator(nil)
 	c, err := cal.Calibration()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Threads < 1 || !strings.Contains(c.Method, "kvsim/kernels") || c.ForkJoinSeconds <= 0 {
-		t.Errorf("calibration %+v", c)
+	if c.Threads < 1 || !strings.Contains(c.Method, "kvsim/decoder") || c.ForkJoinSeconds <= 0 || c.Ops == nil {
+		t.Fatalf("calibration %+v", c)
+	}
+	o := c.Ops
+	if o.Threads != c.Threads || len(o.Matvec) != len(calWorkingSets()) {
+		t.Errorf("ops for %d threads with %d working sets", o.Threads, len(o.Matvec))
+	}
+	// Where the weights live sets the matrix-vector rate: from inside L2
+	// to far beyond the last-level cache it can only fall, give or take noise.
+	if first, last := o.Matvec[0].FLOPS, o.Matvec[len(o.Matvec)-1].FLOPS; !(last < first) {
+		t.Errorf("matvec over 1 MiB %g FLOP/s, over 256 MiB %g: the larger working set should be slower", first, last)
+	}
+	// An activation (an exponential per value) costs more than an add.
+	if !(o.GELUSeconds > o.AddSeconds && o.SwiGLUSeconds > o.AddSeconds && o.AttentionPositionSeconds > 0) {
+		t.Errorf("gelu %g, swiglu %g, add %g, attention position %g s", o.GELUSeconds, o.SwiGLUSeconds, o.AddSeconds, o.AttentionPositionSeconds)
 	}
 	hw, err := cal.Hardware()
-	if err != nil || hw.Name != ThisCPU || hw.PeakFLOPS[model.FP32] != c.MatmulFLOPS || hw.MatvecFLOPS[model.FP32] != c.MatvecFLOPS {
-		t.Errorf("hardware %+v: %v", hw, err)
+	if err != nil || hw.Name != ThisCPU || hw.PeakFLOPS[model.FP32] != c.MatmulFLOPS || hw.CPU == nil || hw.CPU == c.Ops {
+		t.Errorf("hardware %+v: %v (it must carry a copy of the ops)", hw, err)
+	}
+}
+
+// BenchmarkMeasureDecoderKernels shows how long the default calibration
+// takes (one op = one full calibration).
+func BenchmarkMeasureDecoderKernels(b *testing.B) {
+	for b.Loop() {
+		if _, err := MeasureDecoderKernels(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The attention probe times real attention: its output is softmax(q·K/√hd)·V
+// for every row and head, whatever the thread count.
+func TestAttentionProbeComputesAttention(t *testing.T) {
+	const hd, positions = 8, 5
+	for _, threads := range []int{1, 3} {
+		pool, err := kernels.NewPool(threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := newAttentionProbe(hd, positions, threads)
+		copy(a.qkv, a.write.src)
+		items := calAttnRows * calAttnHeads
+		pool.Run(items, 1, a)
+		pool.Close()
+		width := calAttnHeads * hd
+		for row := range calAttnRows {
+			for h := range calAttnHeads {
+				scores := make([]float64, positions)
+				var norm float64
+				for p := range positions {
+					for i := range hd {
+						scores[p] += float64(a.q[row*width+h*hd+i]) * float64(a.k[p*width+h*hd+i])
+					}
+					scores[p] = math.Exp(scores[p] / math.Sqrt(hd))
+					norm += scores[p]
+				}
+				for i := range hd {
+					var want float64
+					for p := range positions {
+						want += scores[p] / norm * float64(a.v[p*width+h*hd+i])
+					}
+					if got := float64(a.o[row*width+h*hd+i]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+						t.Fatalf("threads %d row %d head %d dim %d: %g, want %g", threads, row, h, i, got, want)
+					}
+				}
+			}
+		}
 	}
 }

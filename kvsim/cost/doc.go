@@ -19,7 +19,9 @@
 // A cached decode step runs one row per request and reads the cached K/V;
 // an uncached step at context L is a prefill of L+1 tokens per request.
 // Attention is modelled as fused (FlashAttention): Q, K, V read once, O
-// written once, no score matrix in memory.
+// written once, no score matrix in memory. The this-cpu preset measured by
+// MeasureDecoderKernels keeps the FLOPs and bytes but times each operation
+// with the measured cost of the decoder's code for it (see this-cpu).
 //
 // Launches: every operation is one or more kernels. The kernels run through
 // two queues. The host spends LaunchSeconds issuing each kernel in eager
@@ -107,25 +109,96 @@
 //
 // this-cpu is measured, not looked up: a Calibrator runs a MeasureFunc once
 // per process and caches the result (no package state; tests make their
-// own). MeasureGoKernels times plain Go float32 kernels parallel over
-// GOMAXPROCS goroutines, the kind the kvsim decoder runs: a blocked matmul
-// (128 x 512 by 512 x 512, the prefill and uncached rate), a matrix-vector
-// product over 32 MiB of weights (the cached decode rate), a triad over
-// 3 x 16 MiB (bandwidth) and an empty fork-join (the per-kernel cost). It
-// takes about a quarter of a second. Measured rates are achievable rates,
-// so both efficiencies are 1; a kernel whose weights are reused by M rows
-// runs at min(matmul rate, M x matvec rate). Any other MeasureFunc can
-// fill Calibration instead: MeasureDecoderKernels times the same shapes with
-// the decoder's own kernels (kvsim/kernels, SIMD dot products), which run
-// several times faster than these plain loops; predictions held against
-// `kvsim bench` should use it (the notebook does).
+// own). The default, MeasureDecoderKernels, times each class of work the
+// kvsim decoder does with the decoder's own code (kvsim/kernels' Pool,
+// MatMul, DotRows and Axpy; kvsim/decoder's exported element-wise steps) on
+// a pool of GOMAXPROCS threads (MeasureDecoderKernelsOn(n) for another
+// count), and fills Calibration.Ops (CPUOps). The preset then carries the
+// costs (Hardware.CPU) and every operation is priced as the decoder runs it
+// instead of by the roofline. It takes about 1.2 s and holds 256 MiB while
+// it runs.
 //
-// Expected agreement with `kvsim bench` on the tiny models: within about 25%
-// when the decoder's kernels are those calibrated here. Plain Go does not
-// vectorise, so the matvec is compute-bound (about as fast as the matmul),
-// both phases show as compute-bound, and what the prediction misses is the
-// decoder's element-wise work and allocation, which this model prices as
-// memory traffic only.
+// Each probe runs in three rounds; a round first runs it untimed (four
+// times or 8 ms) so its data sits where the decoder's steady state keeps
+// it, then times it for 8 ms and keeps the median run. A working set near
+// the last-level cache's size streams at DRAM speed on its first pass and
+// reaches its steady rate only after 5 to 30 passes (here 64 to 128 MiB),
+// as it does over a decode's steps, so the matrix-vector probes first run
+// 30 passes (at most 150 ms) and then their three rounds back to back. A
+// cost is the median of the rounds; Ops.Spread is the median over probes of
+// (slowest - fastest round) / median, a measure of how busy the machine
+// was. Inputs
+// of the exponential-based steps are N(0, 1) values the probe has not just
+// seen (the decoder's activations are of that size; a branch predictor that
+// learns a repeated input flatters exp's rounding).
+//
+//	rate                      probe                                                    prices
+//	Matvec[ws] FLOP/s         Pool.MatMul, 1 row, 512 x 512 matrices cycled over       each matrix's first row: the pass over the
+//	                          ws = 1, 4, 16, 32, 64, 96, 128, 256 MiB                   weights, at the step's working set (weights
+//	                                                                                    + K/V held), interpolated in log(ws)
+//	MatmulRowFLOPS            Pool.MatMul, 128 rows minus 1 row, on 1024 x 256 and     every further row: 2 W / rate
+//	MatmulOutputSeconds       256 x 1024 matrices in cache; solved for the per-MAC     + outputs x seconds (short rows cost more)
+//	                          rate and the per-output cost
+//	AttentionItemSeconds      the attention loop (DotRows, scale, Softmax, Axpy) of    per (query row, head)
+//	AttentionPositionSeconds  4 rows x 8 heads over 16 and 256 positions, hd 32 and     per (head, attended position)
+//	AttentionDimSeconds       128, q/K/V just written by the pool; thread-seconds      per (head, position, head_dim value)
+//	LayerNormSeconds          decoder.LayerNorm over 32 rows of 768, one thread        per value normed (GPT)
+//	RMSNormSeconds            decoder.RMSNorm, the same                                per value normed (LLaMA)
+//	GELUSeconds               decoder.GELU on values in this core's cache              per hidden value (after the up bias)
+//	SwiGLUSeconds             decoder.SwiGLU on gate and up just written by the pool   per hidden value
+//	RoPESeconds               decoder.RoPE on rows just written by the pool            per query and key value
+//	AddSeconds                decoder.AddTo, both operands in cache                    second add of a biased residual
+//	AddFreshSeconds           decoder.AddTo on a row just written by the pool          biases, residuals: the first read of a
+//	                                                                                    matmul's output, half of it written by
+//	                                                                                    other cores
+//	CopySeconds               copy of rows                                             embedding rows, K/V into the cache
+//	ForkJoinSeconds           2000 empty Pool.Runs (Calibration, KernelGapSeconds)     every pooled call
+//
+// A step's time is the sum over its operations (see priceCPU) of
+//
+//	memory  = 2 W / Matvec(ws) + KV bytes read / (2 Matvec(ws))
+//	compute = R (outputs x MatmulOutputSeconds + 2 W / MatmulRowFLOPS)
+//	        + (items x item + positions x (position + hd x dim)) / min(threads, items)
+//	        + Σ values x seconds per value / min(threads, rows)
+//
+// with W the weights read, R the rows beyond the first, items = rows x
+// heads. Per-row steps run inline on one thread for one row (cached
+// decode) and split over the pool by rows for more (uncached); a pooled
+// call costs one fork-join: per layer the four projections and the
+// attention, plus, with more than one row, the two norms, the two
+// residuals, the bias or RoPE step and the activation. Exec mode (eager or
+// graph) does not apply. MoE and MLA models, which the decoder does not
+// run, are priced as if their matrices ran as dense ones.
+//
+// Not priced: first-touch page faults as the K/V cache grows (about 2% of
+// gpt-tiny's cached steps here), the first steps after the weights are
+// built, while the last-level cache learns to keep a working set near its
+// size (up to twice as slow for llama-15m's 61 MB here), and garbage
+// collection.
+//
+// Agreement, TestThisCPUPredictsBench (a timing test, about 12 s; it skips
+// when the machine is visibly busy): on the 2-core Xeon this was written on,
+// predicted against measured summed decode steps, with a cache and without,
+// five runs:
+//
+//	model       steps (cached, uncached)   cached           uncached
+//	gpt-tiny    191, 63                    -13% to -4%      -10% to -2%
+//	gpt-mini    95, 31                     0% to +11%       -14% to -8%
+//	llama-tiny  191, 63                    -16% to -6%      -8% to -2%
+//	llama-15m   191, 63                    -5% to 0%        -12% to -9%
+//	llama-110m  15, 15                     -4% to +4%       -3% to +1%
+//
+//	go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # alone: it skips when other work shares the cores
+//	kvsim bench --model gpt-tiny --predict
+//
+// Before these costs, this-cpu was a roofline over the same four rates
+// MeasureGoKernels still measures (plain Go loops: a blocked matmul 128 x
+// 512 by 512 x 512, a matrix-vector product over 32 MiB, a triad over 3 x
+// 16 MiB, an empty fork-join, about a quarter of a second; Ops stays nil,
+// so a kernel reused by M rows runs at min(matmul, M x matvec) and
+// element-wise work is memory traffic only). On the same runs it was off by
+// -6% to +157% with a cache and +282% to +390% without; the roofline with
+// the decoder's kernels' rates by -2% to -49% and -39% to -50%.
 //
 // # Serving
 //

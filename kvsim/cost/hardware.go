@@ -49,6 +49,11 @@ type Hardware struct {
 	AllReduceLatency float64 `json:"all_reduce_latency"` // seconds per all-reduce, on top of the transfer
 	Link             string  `json:"link,omitempty"`     // what the link is, e.g. "NVLink 4"
 
+	// CPU, when set (this-cpu measured by MeasureDecoderKernels), prices
+	// every operation with the measured cost of the decoder's code for it
+	// instead of the roofline; see CPUOps.
+	CPU *CPUOps `json:"cpu_ops,omitempty"`
+
 	DefaultDType model.DType `json:"default_dtype"`
 	Source       string      `json:"source"`
 }
@@ -102,6 +107,11 @@ func (h Hardware) Validate() error {
 	}
 	if h.PeakFLOPS[h.DefaultDType] <= 0 {
 		return fmt.Errorf("cost: hardware %s: default dtype %s has no peak figure", h.Name, h.DefaultDType)
+	}
+	if h.CPU != nil {
+		if err := h.CPU.Validate(); err != nil {
+			return fmt.Errorf("cost: hardware %s: %w", h.Name, err)
+		}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ type work struct {
 	weight, kv, a float64 // bytes
 	reuse         float64 // rows sharing each weight (or K/V) load, for matrix-vector caps
 	comm          float64 // bytes all-reduced over the TP group
+	cpu           cpuWork // what the decoder does for it on this-cpu
 }
 
 // priced is a work item with its roofline terms.
@@ -94,6 +95,9 @@ type priced struct {
 }
 
 func (p *Predictor) price(w work) priced {
+	if p.hw.CPU != nil && w.comm == 0 {
+		return p.priceCPU(w)
+	}
 	if w.comm > 0 {
 		t := float64(p.opt.TP)
 		sec := p.hw.AllReduceLatency + 2*(t-1)/t*w.comm/(p.hw.LinkBandwidth*p.hw.LinkEfficiency)
@@ -203,6 +207,10 @@ func (p *Predictor) pipeline(head, dense, moe, tail []priced) float64 {
 	gap := p.hw.KernelGapSeconds
 	run := func(list []priced) {
 		for _, w := range list {
+			if w.kernels == 0 { // this-cpu: work done inline, no fork-join
+				dev = max(dev, host) + w.seconds
+				continue
+			}
 			per := w.seconds/float64(w.kernels) + gap
 			for range w.kernels {
 				host += issue
@@ -250,13 +258,17 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		}
 		return graphCount
 	}
+	cpu := p.cpuPass(ps)
+	mlpBias := s.Bias && s.Activation != model.SwiGLU // biases of the up and down projections (the decoder's layout)
 
 	// Embedding lookup (and learned positions): gather rows, write activations.
-	embed := work{name: "embedding", kernels: 1, weight: rows * d * wb, a: rows * d * ab}
+	embed := work{name: "embedding", kernels: 1, weight: rows * d * wb, a: rows * d * ab,
+		cpu: cpu.inline(elementValues{copy: rows * d})}
 	if s.Positions == model.Learned {
 		embed.kernels = kernels(3, 1)
 		embed.weight *= 2
 		embed.a *= 3
+		embed.cpu.values.add = rows * d
 	}
 	head = []priced{p.price(embed)}
 
@@ -266,8 +278,11 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		norms = 1
 	}
 	var layer []work
+	normValues := cpu.norm(float64(norms) * rows * d)
+	outRes, downRes := residual(rows*d, s.Bias), residual(rows*d, mlpBias)
+	normValues.addFresh, normValues.add = outRes.addFresh+downRes.addFresh, outRes.add+downRes.add
 	layer = append(layer, work{name: "norm_residual", kernels: kernels(norms*normKernels+adds, norms),
-		a: rows * d * ab * float64(2*norms+3*adds)})
+		a: rows * d * ab * float64(2*norms+3*adds), cpu: cpu.perRow(norms+adds, normValues)})
 	qkvKernels := 1
 	switch {
 	case s.Attention == model.MLA:
@@ -276,15 +291,21 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		qkvKernels = 3 // separate q_proj, k_proj, v_proj
 	}
 	ain := float64(p.w.AttentionIn)
-	layer = append(layer, work{name: "qkv_proj", kernels: qkvKernels, flops: 2 * rows * ain / t,
-		weight: ain * wb / t, a: rows * ab * (d + qOut + kvOut), reuse: rows})
+	qkv := work{name: "qkv_proj", kernels: qkvKernels, flops: 2 * rows * ain / t,
+		weight: ain * wb / t, a: rows * ab * (d + qOut + kvOut), reuse: rows,
+		cpu: cpu.matmul(1, qOut+kvOut, elementValues{addFresh: boolValue(s.Bias) * rows * (qOut + kvOut)})}
+	if s.Positions != model.RoPE { // the bias step runs on its own
+		qkv.cpu.forks += cpu.eachRow
+	}
+	layer = append(layer, qkv)
 	if s.Positions == model.RoPE {
 		layer = append(layer, work{name: "rope", kernels: kernels(eagerRoPEKernels, 1),
-			a: rows * ab * 2 * (qOut + p.kvHeadsDev*qk)})
+			a: rows * ab * 2 * (qOut + p.kvHeadsDev*qk), cpu: cpu.perRow(1, elementValues{rope: rows * (qOut + p.kvHeadsDev*qk)})})
 	}
 	if ps.kvWrite > 0 {
 		layer = append(layer, work{name: "kv_write", kernels: kernels(2, 1),
-			kv: ps.kvWrite * p.kvBytesDev, a: ps.kvWrite * p.kvValsDev * ab})
+			kv: ps.kvWrite * p.kvBytesDev, a: ps.kvWrite * p.kvValsDev * ab,
+			cpu: cpu.inline(elementValues{copy: ps.kvWrite * p.kvValsDev, handoff: boolValue(!s.Bias) * ps.kvWrite * p.kvValsDev / 2})})
 	}
 	group := float64(s.Heads) / float64(s.KVHeads) // queries sharing one K/V head
 	if s.Attention == model.MLA {
@@ -293,10 +314,11 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	perPosition := 2 * hDev * (qk + v)
 	layer = append(layer, work{name: "attention", kernels: kernels(2, 1), flops: perPosition * ps.attended,
 		kv: ps.kvRead * p.kvBytesDev, a: rows * ab * (qOut + attnOut + kvOut),
-		reuse: ps.rows / float64(ps.batch) * group})
+		reuse: ps.rows / float64(ps.batch) * group,
+		cpu:   cpu.attention(rows*hDev, hDev*ps.attended, (qk+v)/2)})
 	aout := float64(p.w.AttentionOut)
 	layer = append(layer, work{name: "o_proj", kernels: 1, flops: 2 * rows * aout / t,
-		weight: aout * wb / t, a: rows * ab * (attnOut + d), reuse: rows})
+		weight: aout * wb / t, a: rows * ab * (attnOut + d), reuse: rows, cpu: cpu.matmul(1, d, elementValues{})})
 	allReduce := work{name: "all_reduce", kernels: 1, comm: rows * d * ab}
 	if p.opt.TP > 1 && !s.ParallelBlock {
 		layer = append(layer, allReduce)
@@ -313,7 +335,8 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	}
 	dm := float64(p.w.DenseMLP)
 	denseMLP := work{name: "mlp", kernels: mlpKernels, flops: 2 * rows * dm / t, weight: dm * wb / t,
-		a: rows * ab * (2*d + 2*perMatrix*float64(s.FFN)/t), reuse: rows}
+		a: rows * ab * (2*d + 2*perMatrix*float64(s.FFN)/t), reuse: rows,
+		cpu: cpu.matmul(2+cpu.eachRow, (perMatrix-1)*float64(s.FFN)/t+d, cpu.activation(rows*float64(s.FFN)/t, mlpBias))}
 	tailOfLayer := []work{}
 	if p.opt.TP > 1 {
 		tailOfLayer = append(tailOfLayer, allReduce)
@@ -328,17 +351,20 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		experts := work{name: "mlp", kernels: moeKernels, flops: 2 * rows * (per*ex + router) / t,
 			weight: (router + (float64(m.SharedExperts)+touched)*ex) * wb / t,
 			a:      rows * ab * (2*d + 2*3*per*float64(m.ExpertFFN)/t + e),
-			reuse:  rows * per / (float64(m.SharedExperts) + touched)}
+			reuse:  rows * per / (float64(m.SharedExperts) + touched),
+			cpu:    cpu.matmul(3+cpu.eachRow, per*(2*float64(m.ExpertFFN)/t+d), cpu.activation(rows*per*float64(m.ExpertFFN)/t, false))}
 		moe = p.priceAll(append(append(append([]work{}, layer...), experts), tailOfLayer...))
 	}
 
 	// Final norm over every row, LM head and sampler over the last row of
-	// each request; logits are written in fp32.
+	// each request; logits are written in fp32. (The decoder norms the last
+	// row only.)
 	lm := float64(p.w.LMHead)
 	tail = p.priceAll([]work{
-		{name: "norm_residual", kernels: normKernels, a: rows * d * ab * 2},
+		{name: "norm_residual", kernels: normKernels, a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))},
 		{name: "lm_head", kernels: kernels(1+eagerSamplerKernels, 2), flops: 2 * ps.logitRows * lm / t,
-			weight: lm * wb / t, a: ps.logitRows * (d*ab + float64(s.Vocab)/t*4), reuse: ps.logitRows},
+			weight: lm * wb / t, a: ps.logitRows * (d*ab + float64(s.Vocab)/t*4), reuse: ps.logitRows,
+			cpu: cpu.matmul(1, float64(s.Vocab)/t, elementValues{})},
 	})
 	return head, dense, moe, tail
 }

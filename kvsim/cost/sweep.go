@@ -122,6 +122,25 @@ func (p *Predictor) Generate(batch, prompt, newTokens int) (Generation, error) {
 	return g, nil
 }
 
+// DecodeSteps prices each decode step of a generation of newTokens after
+// a prompt, one request: step i (1 <= i < newTokens) runs at context
+// prompt-1+i, as decoder.Run's per-token entries 1.. do (entry 0, the
+// prefill, is not a decode step). Steps that do not fit are 0.
+func (p *Predictor) DecodeSteps(prompt, newTokens int, cached bool) ([]float64, error) {
+	if prompt < 1 || newTokens < 1 {
+		return nil, fmt.Errorf("cost: generation needs a prompt and new tokens of 1 or more, got %d and %d", prompt, newTokens)
+	}
+	if err := p.checkContext(prompt + newTokens - 2); err != nil {
+		return nil, err
+	}
+	steps := make([]float64, newTokens-1)
+	for i := range steps {
+		st := p.step(p.decodePass(1, float64(prompt+i), cached))
+		steps[i] = st.Seconds
+	}
+	return steps, nil
+}
+
 // FamilyPoint is one model of a size sweep.
 type FamilyPoint struct {
 	Model  string `json:"model"`
