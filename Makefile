@@ -18,7 +18,7 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks e2e screenshot clean
+.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks cpucheck e2e screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,7 +56,7 @@ $(ECHARTS): widgets/assets/package.json widgets/assets/package-lock.json
 	cd widgets/assets && npm ci --no-audit --no-fund --loglevel=error
 	cp widgets/assets/node_modules/echarts/dist/echarts.min.js $@
 
-test: setup vet notebooks gotest e2e ## vet, unit tests, every notebook headless, the browser workflow
+test: setup vet notebooks gotest cpucheck e2e ## vet, unit tests, every notebook headless, the browser workflow
 
 vet:
 	go vet ./...
@@ -66,6 +66,9 @@ gotest:
 
 notebooks: setup ## execute every notebook headless; fail on any error output
 	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb widgets/testdata/*.ipynb
+
+cpucheck: ## the this-cpu cost model against kvsim bench on the tiny models (±25%), run alone
+	KVCACHE_CPU_CHECK=1 go test ./kvsim/cost -run ThisCPUPredictsBench -count=1 -v
 
 e2e: setup ## the JupyterLab workflow and the exported HTML in headless Chromium
 	KVCACHE_E2E=1 go test ./tests/e2e -count=1 -timeout 20m -v

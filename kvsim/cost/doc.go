@@ -188,7 +188,7 @@
 //	llama-15m   191, 63                    -5% to 0%        -12% to -9%
 //	llama-110m  15, 15                     -4% to +4%       -3% to +1%
 //
-//	go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # alone: it skips when other work shares the cores
+//	KVCACHE_CPU_CHECK=1 go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # make cpucheck; alone: it skips when other work shares the cores
 //	kvsim bench --model gpt-tiny --predict
 //
 // Before these costs, this-cpu was a roofline over the same four rates
