@@ -19,23 +19,17 @@ type Environment struct {
 	OS         string           `json:"os"`
 	Arch       string           `json:"arch"`
 	Date       time.Time        `json:"date"`
-	ThisCPU    cost.Calibration `json:"this_cpu"`        // this-cpu as kvsim predict measures it
-	Kernels    cost.Calibration `json:"decoder_kernels"` // the same rates with the decoder's kernels
+	ThisCPU    cost.Calibration `json:"this_cpu"` // this-cpu as kvsim predict measures it
 }
 
-// NewEnvironment describes this machine; preset and kernels measure
-// this-cpu (once each) with kvsim/cost's Go kernels and the decoder's.
-func NewEnvironment(preset, kernels *cost.Calibrator) (Environment, error) {
-	c, err := preset.Calibration()
-	if err != nil {
-		return Environment{}, err
-	}
-	k, err := kernels.Calibration()
+// NewEnvironment describes this machine; cal measures this-cpu (once).
+func NewEnvironment(cal *cost.Calibrator) (Environment, error) {
+	c, err := cal.Calibration()
 	if err != nil {
 		return Environment{}, err
 	}
 	return Environment{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Date: time.Now().UTC().Truncate(time.Second), ThisCPU: c, Kernels: k}, nil
+		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Date: time.Now().UTC().Truncate(time.Second), ThisCPU: c}, nil
 }
 
 // cpuModel is the "model name" line of /proc/cpuinfo, or "unknown".

@@ -46,14 +46,11 @@ type Lab struct {
 	Big        model.Spec
 	Serving    model.Spec
 	Hardware   cost.Hardware
-	Calibrator *cost.Calibrator // this-cpu as kvsim predict measures it (kvsim/cost's Go kernels), once, when needed
-	// KernelCalibrator measures this-cpu with the decoder's kernels, for
-	// predictions held against the decoder's measurements.
-	KernelCalibrator *cost.Calibrator
-	Dir              string    // the reports folder
-	Log              io.Writer // one line per study with its wall time (default: standard output, a cell's output); nil: silent
-	Live             bool      // draw decoder runs as they go (default true; the CLI turns it off)
-	Sizes            Sizes     // how big each study is (default DefaultSizes)
+	Calibrator *cost.Calibrator // this-cpu, timed once with the decoder's own code, as kvsim predict does
+	Dir        string           // the reports folder
+	Log        io.Writer        // one line per study with its wall time (default: standard output, a cell's output); nil: silent
+	Live       bool             // draw decoder runs as they go (default true; the CLI turns it off)
+	Sizes      Sizes            // how big each study is (default DefaultSizes)
 }
 
 // Sizes set how much work each study does. Zero fields take DefaultSizes.
@@ -98,7 +95,7 @@ func NewLab(s Settings, dir string) (*Lab, error) {
 			return nil, fmt.Errorf("figures: %w", err)
 		}
 	}
-	l := &Lab{Settings: s, Catalog: cat, Calibrator: cost.NewCalibrator(nil), KernelCalibrator: cost.NewCalibrator(cost.MeasureDecoderKernels), Dir: dir, Log: os.Stdout, Live: true, Sizes: DefaultSizes()}
+	l := &Lab{Settings: s, Catalog: cat, Calibrator: cost.NewCalibrator(nil), Dir: dir, Log: os.Stdout, Live: true, Sizes: DefaultSizes()}
 	var err error
 	for _, m := range []struct {
 		field, name string

@@ -54,11 +54,6 @@ type CPUComparison struct {
 	MedianAbsErrorUncached float64 `json:"median_abs_error_uncached"`
 	PredictedSpeedup       float64 `json:"predicted_speedup"` // summed decode steps
 	MeasuredSpeedup        float64 `json:"measured_speedup"`
-	// The same totals with the this-cpu preset of kvsim predict (kvsim/cost's
-	// own Go kernels, which the decoder outruns).
-	Preset                   cost.Calibration `json:"preset_calibration"`
-	PresetTotalErrorCached   float64          `json:"preset_total_error_cached"`
-	PresetTotalErrorUncached float64          `json:"preset_total_error_uncached"`
 }
 
 // PolicyStudy is section 6: one long generation of the small model with a

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"kvcache/kvsim/cache"
-	"kvcache/kvsim/cost"
 	"kvcache/kvsim/report"
 	"kvcache/widgets"
 )
@@ -42,7 +41,7 @@ type Timing struct {
 // this machine. A study that is missing or was computed with other
 // settings is left nil and named in Missing.
 func (l *Lab) Results() (Results, error) {
-	env, err := NewEnvironment(l.Calibrator, l.KernelCalibrator)
+	env, err := NewEnvironment(l.Calibrator)
 	if err != nil {
 		return Results{}, err
 	}
@@ -89,15 +88,11 @@ func (r Results) Metrics() []Metric {
 	}
 	e := r.Environment
 	cpu := fmt.Sprintf("this CPU, %d threads", e.GOMAXPROCS)
-	for _, c := range []struct {
-		cal  cost.Calibration
-		what string
-	}{{e.ThisCPU, "kvsim/cost Go kernels (the this-cpu preset)"}, {e.Kernels, "the decoder's kernels"}} {
-		add("environment", "this-cpu matmul rate", c.cal.MatmulFLOPS/1e9, "GFLOP/s", "float32, 128 rows, "+c.what)
-		add("environment", "this-cpu matrix-vector rate", c.cal.MatvecFLOPS/1e9, "GFLOP/s", "float32, 32 MiB of weights, "+c.what)
-		add("environment", "this-cpu stream bandwidth", c.cal.StreamBandwidth/1e9, "GB/s", "triad, "+c.what)
-		add("environment", "this-cpu fork-join", c.cal.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+c.what)
-	}
+	const how = "the decoder's own code (kvsim/cost this-cpu)"
+	add("environment", "this-cpu matmul rate", e.ThisCPU.MatmulFLOPS/1e9, "GFLOP/s", "float32, 128 rows, "+how)
+	add("environment", "this-cpu matrix-vector rate", e.ThisCPU.MatvecFLOPS/1e9, "GFLOP/s", "float32, 32 MiB of weights, "+how)
+	add("environment", "this-cpu stream bandwidth", e.ThisCPU.StreamBandwidth/1e9, "GB/s", "triad, "+how)
+	add("environment", "this-cpu fork-join", e.ThisCPU.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+how)
 	if m := r.Measured; m != nil {
 		cond := fmt.Sprintf("%s, %d+%d tokens, %s", m.Model, m.Prompt, m.New, cpu)
 		add("2 measured", "decode step with cache (mean)", 1e3*meanDecode(m.Cached.PerTokenS), "ms", cond)
@@ -119,8 +114,6 @@ func (r Results) Metrics() []Metric {
 		add("3 model vs measurement", "median step error without cache", 100*c.MedianAbsErrorUncached, "%", cond)
 		add("3 model vs measurement", "speedup predicted", c.PredictedSpeedup, "x", cond)
 		add("3 model vs measurement", "speedup measured", c.MeasuredSpeedup, "x", cond)
-		add("3 model vs measurement", "total error with cache, this-cpu preset", 100*c.PresetTotalErrorCached, "%", cond)
-		add("3 model vs measurement", "total error without cache, this-cpu preset", 100*c.PresetTotalErrorUncached, "%", cond)
 	}
 	if p := r.Predictions; p != nil {
 		for _, mode := range p.Modes {
@@ -209,7 +202,7 @@ func formatValue(v float64) string {
 
 // EnvironmentTable is the first table of section 7: the machine.
 func EnvironmentTable(r Results) *widgets.Table {
-	return widgets.NewTable(environmentReport(r)).Note("this-cpu preset: " + r.Environment.ThisCPU.Method + " (what kvsim predict --hardware this-cpu uses); decoder kernels: " + r.Environment.Kernels.Method + ".")
+	return widgets.NewTable(environmentReport(r)).Note("this-cpu: " + r.Environment.ThisCPU.Method + " (what kvsim predict --hardware this-cpu uses).")
 }
 
 func environmentReport(r Results) report.Table {
@@ -219,13 +212,9 @@ func environmentReport(r Results) report.Table {
 	t.AddRow("logical CPUs / GOMAXPROCS", fmt.Sprintf("%d / %d", e.Cores, e.GOMAXPROCS))
 	t.AddRow("Go", e.GoVersion+" "+e.OS+"/"+e.Arch)
 	t.AddRow("date (UTC)", e.Date.Format(time.RFC3339))
-	for _, c := range []struct {
-		cal  cost.Calibration
-		what string
-	}{{e.ThisCPU, "this-cpu preset (kvsim/cost's Go loops)"}, {e.Kernels, "this-cpu with the decoder's kernels"}} {
-		t.AddRow(c.what, fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
-			c.cal.MatmulFLOPS/1e9, c.cal.MatvecFLOPS/1e9, c.cal.StreamBandwidth/1e9, report.Seconds(c.cal.ForkJoinSeconds), c.cal.Threads))
-	}
+	c := e.ThisCPU
+	t.AddRow("this-cpu (measured)", fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
+		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, report.Seconds(c.ForkJoinSeconds), c.Threads))
 	t.AddRow("memory", report.Bytes(float64(e.ThisCPU.MemoryBytes)))
 	for _, tm := range r.Timings {
 		t.AddRow("section "+tm.Study+" took", fmt.Sprintf("%.1f s (at %s)", tm.Seconds, tm.Computed.Format("15:04:05")))
