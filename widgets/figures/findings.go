@@ -183,8 +183,12 @@ func smallGainLittle(r Results) Finding {
 			if n == 0 {
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("predicted on %s in %s mode for %d models under 1B, %d+%d tokens: %s to %s",
-				r.Settings.Hardware, mode, n, p.Prompt, p.New, times(lo), times(hi)))
+			span := times(lo) + " to " + times(hi)
+			if times(lo) == times(hi) {
+				span = times(lo) + " for each"
+			}
+			parts = append(parts, fmt.Sprintf("predicted on %s in %s mode for %d models under 1B, %d+%d tokens: %s",
+				r.Settings.Hardware, mode, n, p.Prompt, p.New, span))
 			verdicts, where = append(verdicts, hi < LittleGain), append(where, fmt.Sprintf("%s in %s mode", r.Settings.Hardware, mode))
 		}
 	}
