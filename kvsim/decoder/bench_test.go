@@ -40,20 +40,20 @@ import (
 // `go test -bench` on the same machine: 27-29 tokens/s on 1 thread and
 // 51-55 on 2 (three runs each).
 //
-// Reproduce:
+// Reproduce: write the checkpoint with
 //
 //	go test -run TestWriteLlama2cCheckpoint ./kvsim/decoder -args -llama2c-out=/tmp/r110.bin
-//	git clone https://github.com/karpathy/llama2.c /tmp/llama2.c && cd /tmp/llama2.c
-//	gcc -O3 -march=native -o run run.c -lm
-//	gcc -O3 -march=native -fopenmp -o runomp run.c -lm
-//	./run /tmp/r110.bin -t 0 -n 256                       # prints "achieved tok/s"
-//	OMP_NUM_THREADS=2 ./runomp /tmp/r110.bin -t 0 -n 256
+//
+// give it to run.c (llama2.c at the commit above, compiled with each row's
+// flags as llama2.c's README describes; OMP_NUM_THREADS=2 for the OpenMP
+// rows) with `-t 0 -n 256`, which prints "achieved tok/s", and compare with
+//
 //	kvsim bench --model llama-110m --cache on --prompt 1 --new 256 --threads 1   # "decode" column
 //	kvsim bench --model llama-110m --cache on --prompt 1 --new 256 --threads 2
 //	go test -run '^$' -bench DecodeLlama110M ./kvsim/decoder
 //
-// and the same with -Ofast; alternate the programs and take medians (the
-// machine is shared and noisy), e.g. with /usr/bin/time -v around each.
+// alternating the programs and taking medians (the machine is shared and
+// noisy), e.g. with /usr/bin/time -v around each.
 func BenchmarkDecodeLlama110M(b *testing.B) {
 	spec := catalogSpec(b, "llama-110m")
 	for _, threads := range []int{1, 2} {
