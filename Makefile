@@ -24,7 +24,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 lab: setup ## install what is missing, then open JupyterLab on notebooks/kvcache.ipynb
-	JUPYTER_PATH=$(KERNELS) jupyter lab $(LAB_ARGS) notebooks/kvcache.ipynb
+	JUPYTER_PATH=$(KERNELS) jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) notebooks/kvcache.ipynb
 
 setup: tools venv kernel assets ## install the Go tools, the venv, the GoNB kernel and the chart library
 
