@@ -89,18 +89,7 @@ func demoExplorer() *Explorer {
 func checkExplorer(t *testing.T, b *browsertest.Browser, shots, name string) {
 	t.Helper()
 	const root = `.kvw-root[data-kvw-kind="explorer"]`
-	var cfg struct {
-		Controls []struct {
-			Type   string    `json:"type"`
-			Values []float64 `json:"values"`
-			Labels []string  `json:"labels"`
-			Start  int       `json:"start"`
-		} `json:"controls"`
-		Views []struct {
-			Type  string `json:"type"`
-			MarkX int    `json:"markX"`
-		} `json:"views"`
-	}
+	var cfg panelData // the block the page's runtime reads
 	var rootID string
 	if err := b.Eval(`JSON.parse(document.querySelector('`+root+` script.kvw-data').textContent)`, &cfg); err != nil {
 		t.Fatal(err)

@@ -28,8 +28,14 @@ func NewEnvironment(cal *cost.Calibrator) (Environment, error) {
 	if err != nil {
 		return Environment{}, err
 	}
+	return environmentWith(c), nil
+}
+
+// environmentWith describes this machine with a this-cpu calibration
+// already measured.
+func environmentWith(c cost.Calibration) Environment {
 	return Environment{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Date: time.Now().UTC().Truncate(time.Second), ThisCPU: c}, nil
+		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Date: time.Now().UTC().Truncate(time.Second), ThisCPU: c}
 }
 
 // cpuModel is the "model name" line of /proc/cpuinfo, or "unknown".

@@ -39,19 +39,25 @@ type Timing struct {
 
 // Results loads what the sections saved for these settings and describes
 // this machine. A study that is missing or was computed with other
-// settings is left nil and named in Missing.
+// settings is left nil and named in Missing. The this-cpu calibration is
+// the one the CPU comparison used, when it ran; otherwise it is measured.
 func (l *Lab) Results() (Results, error) {
-	env, err := NewEnvironment(l.Calibrator)
-	if err != nil {
-		return Results{}, err
-	}
-	r := Results{Settings: l.Settings, Environment: env}
+	r := Results{Settings: l.Settings}
 	r.Measured = loadStudy[MeasuredRun](l, "measured", &r)
 	r.Predictions = loadStudy[Predictions](l, "predictions", &r)
 	r.CPU = loadStudy[CPUComparison](l, "cpu", &r)
 	r.KV = loadStudy[KVStudy](l, "kv", &r)
 	r.Cache = loadStudy[CacheStudy](l, "cache", &r)
 	r.Policies = loadStudy[PolicyStudy](l, "policies", &r)
+	if r.CPU != nil && r.CPU.Calibration.Validate() == nil {
+		r.Environment = environmentWith(r.CPU.Calibration)
+		return r, nil
+	}
+	env, err := NewEnvironment(l.Calibrator)
+	if err != nil {
+		return Results{}, err
+	}
+	r.Environment = env
 	return r, nil
 }
 
