@@ -67,7 +67,7 @@ gotest:
 notebooks: setup ## execute every notebook headless; fail on any error output
 	$(VENV)/bin/python tests/run_notebooks.py notebooks/*.ipynb widgets/testdata/*.ipynb
 
-cpucheck: ## the this-cpu cost model against kvsim bench on the tiny models (±25%), run alone
+cpucheck: ## report: the this-cpu cost model against kvsim bench on the tiny models (ratios, verdict against ±25%), run alone
 	KVCACHE_CPU_CHECK=1 go test ./kvsim/cost -run ThisCPUPredictsBench -count=1 -v
 
 e2e: setup ## the JupyterLab workflow and the exported HTML in headless Chromium

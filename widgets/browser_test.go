@@ -24,6 +24,7 @@ func startBrowser(t *testing.T) *browsertest.Browser {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	needLibrary(t)
 	b, err := browsertest.Start()
 	if err != nil {
 		t.Skip(err)

@@ -12,6 +12,9 @@ import (
 var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
 
 func TestReportWritesThePageAndTheData(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("..", "..", "widgets", "assets", "dist", "echarts.min.js")); err != nil {
+		t.Skipf("kvsim report needs the ECharts library: run `make assets` first (%v)", err)
+	}
 	out := filepath.Join(t.TempDir(), "r")
 	code, stdout, stderr := kvsim(t, append([]string{"report", "--out", out}, tinyReport...)...)
 	if code != 0 {

@@ -1,9 +1,12 @@
 package cost_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,27 +23,29 @@ const (
 	crossCheckWindow    = 8    // decode steps per per-token window
 )
 
-// TestThisCPUPredictsBench is the cross-check of issue 4, and it is a
-// timing test (about 10 s, 12 s without -short): on this machine, the
+// TestThisCPUPredictsBench is the this-cpu cross-check, a report rather
+// than a pass/fail timing test (about 10 s, 12 s without -short): the
 // this-cpu preset calibrated in this process (cost.MeasureDecoderKernels,
 // before and after each run) predicts what `kvsim bench` measures
-// (decoder.Run, GOMAXPROCS threads, a cache and none) on the tiny models
-// within ±25%: the summed decode steps (the prefill is left out on both
-// sides) and the median step of windows a quarter of the way in, half way
-// and at the end. The prediction held against the run is the mean of the
-// two calibrations'. The first steps are logged, not held to the
-// tolerance: after the weights are built the last-level cache takes a few
-// dozen passes to keep a working set near its size, and those steps run up
-// to twice as slow (llama-15m's 61 MB here) as the steady state the model
-// prices; they still count in the sum.
+// (decoder.Run, GOMAXPROCS threads, a cache and none) on the tiny models,
+// and the test prints, per model and path, the ratio predicted/measured of
+// the summed decode steps (the prefill is left out on both sides) and of
+// the median step of windows a quarter of the way in, half way and at the
+// end, with a verdict against ±25%. The prediction held against the run is
+// the mean of the two calibrations'. The first steps are logged apart: after
+// the weights are built the last-level cache takes a few dozen passes to
+// keep a working set near its size, and those steps run up to twice as
+// slow as the steady state the model prices.
 //
-// A model is skipped, saying why, only when the machine is visibly
-// overloaded: other processes keeping more than a quarter of the cores busy while the
-// model was calibrated and run (/proc/stat against this process's CPU
-// time), a calibration whose rounds disagree by more than 30%, or the two
-// calibrations around the run predicting it 30% apart. Under `go test ./...`
-// the other packages' tests are such load, so it runs only when asked,
-// alone (make cpucheck, part of make test):
+// A verdict outside ±25% does not fail: timing depends on the machine and on
+// what else runs on it, and a test must not fail for that. The verdict is
+// marked unreliable when the machine is visibly busy (other processes
+// keeping more than a quarter of the cores busy, a calibration whose rounds
+// disagree by more than 30%, or the two calibrations around the run 30%
+// apart). The test fails only when the code is broken: a prediction or a
+// measurement that is not a positive finite time. Under `go test ./...` it
+// skips, since the other packages' tests share the cores; make cpucheck runs
+// it alone:
 //
 //	KVCACHE_CPU_CHECK=1 go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost
 func TestThisCPUPredictsBench(t *testing.T) {
@@ -99,18 +104,19 @@ func TestThisCPUPredictsBench(t *testing.T) {
 	t.Logf("took %.1f s", time.Since(start).Seconds())
 }
 
-// checkAgainstPrediction asserts one model's run against the mean of the
+// checkAgainstPrediction reports one model's run against the mean of the
 // predictions of the calibrations before and after it.
 func checkAgainstPrediction(t *testing.T, spec model.Spec, prompt int, runs map[bool]*decoder.PathResult, before, after cost.Calibration, others float64) {
 	t.Logf("calibration before: %s", before.Ops)
 	t.Logf("calibration after:  %s", after.Ops)
+	var noisy []string
 	for _, c := range []cost.Calibration{before, after} {
 		if c.Ops.Spread > crossCheckDisagree {
-			t.Skipf("machine too noisy: a calibration's rounds disagree by %.0f%% (median over its probes)", 100*c.Ops.Spread)
+			noisy = append(noisy, fmt.Sprintf("a calibration's rounds disagree by %.0f%%", 100*c.Ops.Spread))
 		}
 	}
 	if share := others / float64(runtime.NumCPU()); share > crossCheckBusyShare {
-		t.Skipf("machine overloaded: other processes kept %.2f of %d cores busy while this ran", others, runtime.NumCPU())
+		noisy = append(noisy, fmt.Sprintf("other processes kept %.2f of %d cores busy", others, runtime.NumCPU()))
 	}
 	for _, path := range []struct {
 		name   string
@@ -121,38 +127,51 @@ func checkAgainstPrediction(t *testing.T, spec model.Spec, prompt int, runs map[
 		for i, c := range []cost.Calibration{before, after} {
 			cmp[i] = compare(t, spec, c, prompt, path.cached, measured)
 		}
+		why := slices.Clone(noisy)
 		if d := math.Abs(cmp[0].TotalPredictedS-cmp[1].TotalPredictedS) / math.Min(cmp[0].TotalPredictedS, cmp[1].TotalPredictedS); d > crossCheckDisagree {
-			t.Skipf("machine too noisy: the calibrations before and after the run predict its %s decode %.0f%% apart (%.1f and %.1f ms)",
-				path.name, 100*d, 1e3*cmp[0].TotalPredictedS, 1e3*cmp[1].TotalPredictedS)
+			why = append(why, fmt.Sprintf("the calibrations before and after the run disagree by %.0f%%", 100*d))
 		}
 		mean := cmp[0]
 		for i := range mean.PredictedS {
 			mean.PredictedS[i] = (cmp[0].PredictedS[i] + cmp[1].PredictedS[i]) / 2
 		}
 		mean.TotalPredictedS = (cmp[0].TotalPredictedS + cmp[1].TotalPredictedS) / 2
-		mean.TotalError = (mean.TotalPredictedS - mean.TotalMeasuredS) / mean.TotalMeasuredS
-		t.Logf("%s %s: %d decode steps measured %.1f ms, predicted %.1f ms (%.1f before, %.1f after): %+.0f%%",
-			spec.Name, path.name, len(measured), 1e3*mean.TotalMeasuredS, 1e3*mean.TotalPredictedS,
-			1e3*cmp[0].TotalPredictedS, 1e3*cmp[1].TotalPredictedS, 100*mean.TotalError)
-		if math.Abs(mean.TotalError) > crossCheckTolerance {
-			t.Errorf("%s %s: summed decode steps predicted %.1f ms, measured %.1f ms: %+.0f%%, beyond ±%.0f%%",
-				spec.Name, path.name, 1e3*mean.TotalPredictedS, 1e3*mean.TotalMeasuredS, 100*mean.TotalError, 100*crossCheckTolerance)
+		if !positiveTime(mean.TotalPredictedS) || !positiveTime(mean.TotalMeasuredS) {
+			t.Fatalf("%s %s: predicted %v s, measured %v s: both must be positive finite times", spec.Name, path.name, mean.TotalPredictedS, mean.TotalMeasuredS)
 		}
+		ratio := mean.TotalPredictedS / mean.TotalMeasuredS
+		t.Logf("%s %s: %d decode steps measured %.1f ms, predicted %.1f ms (%.1f before, %.1f after): ratio %.2f, %s",
+			spec.Name, path.name, len(measured), 1e3*mean.TotalMeasuredS, 1e3*mean.TotalPredictedS,
+			1e3*cmp[0].TotalPredictedS, 1e3*cmp[1].TotalPredictedS, ratio, verdict(ratio, why))
 		n := len(measured)
 		for _, at := range []int{0, n / 4, n / 2, n - 1} {
-			m, p, e := mean.Window(at, crossCheckWindow)
-			warm := ""
+			m, p, _ := mean.Window(at, crossCheckWindow)
+			if !positiveTime(m) || !positiveTime(p) {
+				t.Fatalf("%s %s at context %d: median step measured %v s, predicted %v s: both must be positive finite times", spec.Name, path.name, prompt+at, m, p)
+			}
+			note := verdict(p/m, why)
 			if at == 0 {
-				warm = " (warm-up, not held to the tolerance)"
+				note = "warm-up: the caches are still filling"
 			}
-			t.Logf("  context %d: median step measured %.3f ms, predicted %.3f ms: %+.0f%%%s", prompt+at, 1e3*m, 1e3*p, 100*e, warm)
-			if at > 0 && math.Abs(e) > crossCheckTolerance {
-				t.Errorf("%s %s at context %d: median step predicted %.3f ms, measured %.3f ms: %+.0f%%, beyond ±%.0f%%",
-					spec.Name, path.name, prompt+at, 1e3*p, 1e3*m, 100*e, 100*crossCheckTolerance)
-			}
+			t.Logf("  context %d: median step measured %.3f ms, predicted %.3f ms: ratio %.2f, %s", prompt+at, 1e3*m, 1e3*p, p/m, note)
 		}
 	}
 }
+
+// verdict says whether a predicted/measured ratio lies within the
+// tolerance, and whether the machine let the run say so.
+func verdict(ratio float64, noisy []string) string {
+	v := fmt.Sprintf("within ±%.0f%%", 100*crossCheckTolerance)
+	if math.Abs(ratio-1) > crossCheckTolerance {
+		v = fmt.Sprintf("OUTSIDE ±%.0f%%", 100*crossCheckTolerance)
+	}
+	if len(noisy) > 0 {
+		v += " (unreliable: " + strings.Join(noisy, "; ") + ")"
+	}
+	return v
+}
+
+func positiveTime(s float64) bool { return s > 0 && !math.IsInf(s, 0) && !math.IsNaN(s) }
 
 func calibrate(t *testing.T) cost.Calibration {
 	t.Helper()
@@ -182,20 +201,28 @@ func compare(t *testing.T, spec model.Spec, c cost.Calibration, prompt int, cach
 }
 
 // The sampler reads the fields it means: the machine's busy time over an
-// interval includes this process's own.
+// interval includes this process's own. The spin is bounded by this
+// process's CPU time, not the clock, so a busy machine only makes it longer.
 func TestSampleCPUCountsThisProcess(t *testing.T) {
 	s := sampleCPU()
 	if !s.ok {
 		t.Skip("no /proc/stat or rusage here")
 	}
-	deadline := time.Now().Add(300 * time.Millisecond)
-	x := 1.0
-	for time.Now().Before(deadline) {
-		x = math.Sqrt(x + 1)
+	const spin = 0.2 // seconds of this process's CPU time
+	deadline := time.Now().Add(30 * time.Second)
+	x, now := 1.0, s
+	for now.me-s.me < spin {
+		if time.Now().After(deadline) {
+			t.Skipf("this process got %.3f s of CPU in 30 s: the machine is too busy to check the sampler", now.me-s.me)
+		}
+		for range 100_000 {
+			x = math.Sqrt(x + 1)
+		}
+		now = sampleCPU()
 	}
-	now := sampleCPU()
 	me, machine := now.me-s.me, now.machine-s.machine
-	if me < 0.2 || machine < me-2.0/clockTicks {
-		t.Errorf("over 0.3 s of spinning (x=%.3f): this process %.3f s of CPU, the machine %.3f s busy", x, me, machine)
+	slack := float64(runtime.NumCPU()+1) / clockTicks // /proc/stat counts whole ticks per core
+	if machine < me-slack {
+		t.Errorf("after %.3f s of this process's CPU (x=%.3f), the machine counted only %.3f s busy", me, x, machine)
 	}
 }
