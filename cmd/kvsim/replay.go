@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -253,7 +254,7 @@ func parsePolicies(list string, belady bool) ([]string, error) {
 func loadWorkload(tracePath, name string, seed uint64, blockTokens int, skipBad bool) (workload.Workload, error) {
 	if tracePath != "" {
 		w, _, err := workload.LoadMooncake(tracePath, workload.ReadOptions{SkipBad: skipBad})
-		if err != nil && !skipBad && strings.Contains(err.Error(), "trace line") {
+		if le := (*workload.LineError)(nil); !skipBad && errors.As(err, &le) && le.Skippable() {
 			err = fmt.Errorf("%w (--skip-bad-lines skips such lines)", err)
 		}
 		return w, err
