@@ -12,8 +12,9 @@
 //	Serve          timed: arrivals, a FCFS queue, continuous batching with
 //	               prefill and decode steps from a StepTimer; running requests
 //	               pin their blocks, so capacity can run out (requests queue).
-//	               Two schedulers (below); latencies per request and in
-//	               percentiles (Serving, RequestRecord).
+//	               Two schedulers and two decode memory modes (below);
+//	               latencies per request and in percentiles (Serving,
+//	               RequestRecord).
 //	SweepCapacity  one Replay per (policy, capacity) in parallel, plus the
 //	               unbounded run: the sweet-spot curve.
 //	SweepBlockSize waste and reuse against block size (synthetic workloads).
@@ -64,7 +65,9 @@
 //
 // # Serving metrics (timed replay)
 //
-// For request r with arrival a_r, O_r output tokens emitted at times
+// In a timed replay k_r is counted when r is admitted (the first time, if
+// it is preempted later). For request r with arrival a_r, O_r output tokens
+// emitted at times
 // t_r,1 <= ... <= t_r,O (t_r,1 is the end of its prefill: for O_r = 0, the
 // prefill's end stands in), admission s_r (the first, if it was preempted):
 //

@@ -233,6 +233,7 @@ type server struct {
 	now       float64
 	queue     []int // request indices waiting, FCFS; preempted ones rejoin at the head
 	batch     []running
+	work      []int // chunked-prefill: what each running request does this step, reused
 	rows      []RequestRecord
 	generated []int     // output tokens emitted so far, per request (kept across preemptions)
 	lastToken []float64 // time of the last token, per request

@@ -75,7 +75,10 @@ func (s *server) chunkedStep() (stepped bool, rejected int, err error) {
 		decode
 		prefill
 	)
-	work := make([]int, len(s.batch), len(s.batch)+1)
+	work := s.work[:0]
+	for range s.batch {
+		work = append(work, idle)
+	}
 	for i, r := range s.batch {
 		if r.done == r.target && budget > 0 {
 			work[i] = decode
@@ -116,6 +119,7 @@ func (s *server) chunkedStep() (stepped bool, rejected int, err error) {
 		work = append(work, prefill)
 		prefillChunk(r)
 	}
+	s.work = work
 	s.out.PeakPinnedBlocks = max(s.out.PeakPinnedBlocks, s.c.Pool().Pinned())
 	if decodes == 0 && chunks == 0 {
 		return false, rejected, nil
