@@ -18,7 +18,7 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet gotest notebooks cpucheck e2e screenshot clean
+.PHONY: help lab setup tools venv kernel assets test vet nbclean gotest notebooks cpucheck e2e screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,10 +56,13 @@ $(ECHARTS): widgets/assets/package.json widgets/assets/package-lock.json
 	cd widgets/assets && npm ci --no-audit --no-fund --loglevel=error
 	cp widgets/assets/node_modules/echarts/dist/echarts.min.js $@
 
-test: setup vet notebooks gotest cpucheck e2e ## vet, unit tests, every notebook headless, the browser workflow
+test: nbclean setup vet notebooks gotest cpucheck e2e ## clean notebooks (first: seconds), vet, unit tests, every notebook headless, the browser workflow
 
 vet:
 	go vet ./...
+
+nbclean: ## the committed notebooks carry no outputs (tests/notebooks)
+	go test ./tests/notebooks -count=1
 
 gotest:
 	go test ./...

@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
 		"report":   {"run every study and write the notebook's figures as one HTML page, plus CSV/JSON/Markdown", runReport},
+		"version":  {"print the build: module version, git commit, Go version", runVersion},
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,6 +52,7 @@ func runReplay(args []string, e *env) error {
 	hwName := fs.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
 	timed := fs.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := fs.Bool("json", false, "print JSON: an array with one object per capacity and policy")
+	timedOpts := addTimedFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), replayUsage, strings.Join(workload.Names(), ", "))
 		fs.PrintDefaults()
@@ -75,6 +77,11 @@ func runReplay(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	csvFile, err := timedOpts.check(fs, *timed)
+	if err != nil {
+		return err
+	}
+	defer csvFile.discard()
 	w, err := loadWorkload(*tracePath, *workloadName, *seed, *blockTokens, *skipBad)
 	if err != nil {
 		return err
@@ -99,7 +106,7 @@ func runReplay(args []string, e *env) error {
 		return err
 	}
 	if *timed {
-		return runTimed(e, p, pols, caps, unbounded, bytesPerBlock, timer, *asJSON)
+		return runTimed(e, p, pols, caps, unbounded, bytesPerBlock, timer, *asJSON, timedOpts, csvFile)
 	}
 	var rows []sim.Summary
 	if len(caps) > 0 {
@@ -172,7 +179,7 @@ func stepTimer(modelName, hwName, dtype, modelFile string, timed bool) (sim.Step
 }
 
 // runTimed serves the workload in time once per policy and capacity.
-func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool, bytesPerBlock int64, timer sim.StepTimer, asJSON bool) error {
+func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool, bytesPerBlock int64, timer sim.StepTimer, asJSON bool, opts timedFlags, csvFile *pendingFile) error {
 	if unbounded {
 		caps = append(caps, cache.Unbounded)
 	}
@@ -182,7 +189,7 @@ func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool
 			if pol == cache.BeladyName {
 				return usagef("--timed cannot use belady: the offline optimum needs the access order, which the timed run decides")
 			}
-			r, err := p.Serve(sim.ServeConfig{Config: sim.Config{Policy: pol, CapacityBlocks: c, BytesPerBlock: bytesPerBlock, Timer: timer, MaxPoints: 1}})
+			r, err := p.Serve(opts.config(sim.Config{Policy: pol, CapacityBlocks: c, BytesPerBlock: bytesPerBlock, Timer: timer, MaxPoints: 1}))
 			if err != nil {
 				return err
 			}
@@ -190,13 +197,27 @@ func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool
 			results = append(results, r)
 		}
 	}
+	if csvFile != nil {
+		if err := writeRequestsCSV(csvFile, results); err != nil {
+			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		}
+		if err := csvFile.commit(); err != nil {
+			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		}
+	}
 	if asJSON {
 		return writeJSON(e, results)
 	}
+	sv := results[0].Serving
+	title := fmt.Sprintf("%s: timed serving replay, %s scheduler, %s decode memory", p.Workload().Name, sv.Scheduler, sv.DecodeMemory)
+	if sv.ChunkTokens > 0 {
+		title += fmt.Sprintf(", %d tokens per step", sv.ChunkTokens)
+	}
 	t := report.Table{
-		Title: p.Workload().Name + ": timed serving replay",
+		Title: title,
 		Columns: []report.Column{{Name: "capacity", Unit: "blocks"}, {Name: "policy"}, {Name: "token hits", Unit: "%"},
-			{Name: "TTFT p50"}, {Name: "TTFT p99"}, {Name: "mean queue"}, {Name: "stalls"}, {Name: "rejected"}, {Name: "output", Unit: "tokens/s"}},
+			{Name: "TTFT p50"}, {Name: "TTFT p99"}, {Name: "TPOT p50"}, {Name: "TPOT p99"}, {Name: "ITL p99"}, {Name: "E2E p99"},
+			{Name: "mean queue"}, {Name: "stalls"}, {Name: "preempted"}, {Name: "rejected"}, {Name: "output", Unit: "tokens/s"}},
 	}
 	for _, r := range results {
 		capacity := strconv.Itoa(r.Summary.CapacityBlocks)
@@ -205,7 +226,9 @@ func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool
 		}
 		s := r.Serving
 		t.AddRow(capacity, r.Summary.Policy, pct(r.Summary.TokenHitRate), report.Seconds(s.P50TTFTSeconds), report.Seconds(s.P99TTFTSeconds),
-			report.Seconds(s.MeanQueueSeconds), strconv.FormatInt(s.CapacityStalls, 10), strconv.Itoa(s.Rejected), strconv.FormatFloat(s.OutputTokensPerSecond, 'f', 1, 64))
+			report.Seconds(s.P50TPOTSeconds), report.Seconds(s.P99TPOTSeconds), report.Seconds(s.P99ITLSeconds), report.Seconds(s.P99E2ESeconds),
+			report.Seconds(s.MeanQueueSeconds), strconv.FormatInt(s.CapacityStalls, 10), strconv.FormatInt(s.Preemptions, 10), strconv.Itoa(s.Rejected),
+			strconv.FormatFloat(s.OutputTokensPerSecond, 'f', 1, 64))
 	}
 	return t.WriteText(e.stdout)
 }
@@ -231,7 +254,7 @@ func parsePolicies(list string, belady bool) ([]string, error) {
 func loadWorkload(tracePath, name string, seed uint64, blockTokens int, skipBad bool) (workload.Workload, error) {
 	if tracePath != "" {
 		w, _, err := workload.LoadMooncake(tracePath, workload.ReadOptions{SkipBad: skipBad})
-		if err != nil && !skipBad && strings.Contains(err.Error(), "trace line") {
+		if le := (*workload.LineError)(nil); !skipBad && errors.As(err, &le) && le.Skippable() {
 			err = fmt.Errorf("%w (--skip-bad-lines skips such lines)", err)
 		}
 		return w, err

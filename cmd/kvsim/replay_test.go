@@ -113,6 +113,24 @@ func TestReplayErrors(t *testing.T) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, stderr, tc.want)
 		}
 	}
+	// Issue 14: directories and devices are refused up front, without the
+	// --skip-bad-lines hint; an endless line ends at the limit.
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--trace", dir}, "is a directory: give a Mooncake JSON Lines file"},
+		{[]string{"--trace", "/dev/zero"}, "is a character device"},
+		{[]string{"--trace", "/dev/zero", "--skip-bad-lines"}, "is a character device"},
+		{[]string{"--trace", writeTrace(t, "[1, 2]")}, `trace line 1: expected a JSON object {"timestamp": ms, "input_length": n, "output_length": m, "hash_ids": [...]}, found JSON array (--skip-bad-lines skips such lines)`},
+		{[]string{"--trace", writeTrace(t, line1, `{"timestamp": 5, "input_length": 1024, "output_length": 7, "hash_ids": [2, 1]}`)}, "trace line 2: field \"hash_ids\": id 2 at index 0 (first block), but line 1 has it at index 1 after id 1"},
+	} {
+		code, _, stderr := kvsim(t, append(append([]string{"replay"}, tc.args...), "--capacity-blocks", "10")...)
+		if code != 1 || !strings.Contains(stderr, tc.want) || (strings.Contains(tc.want, "is a") && strings.Contains(stderr, "skip-bad-lines")) || strings.Contains(stderr, "mooncakeLine") {
+			t.Errorf("%v: exit %d, stderr %q (want %q)", tc.args, code, stderr, tc.want)
+		}
+	}
 	// Skipping bad lines keeps the good ones and says how many it dropped.
 	code, out, stderr := kvsim(t, "replay", "--trace", bad, "--capacity-blocks", "10", "--skip-bad-lines")
 	if code != 0 || !strings.Contains(out, "2 requests") || !strings.Contains(out, "2 malformed lines skipped") {

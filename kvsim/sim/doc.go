@@ -12,6 +12,9 @@
 //	Serve          timed: arrivals, a FCFS queue, continuous batching with
 //	               prefill and decode steps from a StepTimer; running requests
 //	               pin their blocks, so capacity can run out (requests queue).
+//	               Two schedulers and two decode memory modes (below);
+//	               latencies per request and in percentiles (Serving,
+//	               RequestRecord).
 //	SweepCapacity  one Replay per (policy, capacity) in parallel, plus the
 //	               unbounded run: the sweet-spot curve.
 //	SweepBlockSize waste and reuse against block size (synthetic workloads).
@@ -59,6 +62,85 @@
 //
 // The mean request token hit rate, mean_r (C_r / P_r), weighs every request
 // alike instead of every token; long prompts dominate H_t but not it.
+//
+// # Serving metrics (timed replay)
+//
+// In a timed replay k_r is counted when r is admitted (the first time, if
+// it is preempted later). For request r with arrival a_r, O_r output tokens
+// emitted at times
+// t_r,1 <= ... <= t_r,O (t_r,1 is the end of its prefill: for O_r = 0, the
+// prefill's end stands in), admission s_r (the first, if it was preempted):
+//
+//	queue time   W_r    = s_r - a_r
+//	TTFT         TTFT_r = t_r,1 - a_r                       time to first token
+//	E2E          E2E_r  = t_r,O - a_r                       end-to-end latency
+//	TPOT         TPOT_r = (t_r,O - t_r,1) / (O_r - 1)       time per output token, O_r >= 2
+//	ITL          t_r,i+1 - t_r,i, i = 1..O_r-1              inter-token latency: every gap
+//
+// TPOT is one value per request (its mean gap); ITL pools every gap of every
+// request, so a long stall of one request (a prefill step run in between, a
+// preemption) shows in ITL's tail but is averaged away in TPOT, as in vLLM's
+// benchmark. Mean, p50, p90 and p99 run over the completed requests (ITL
+// over all gaps); pXX is the nearest-rank quantile, the smallest value with
+// at least XX% of the values at or below it (gonum's stat.Empirical: Quantile).
+// With makespan T, the time the last request finished:
+//
+//	requests/s   completed / T
+//	output/s     sum O_r / T                                completed requests
+//	tokens/s     sum (P_r + O_r) / T                        completed requests
+//
+// A preemption (DecodeMemory on-demand only) releases a running request's
+// blocks so an earlier one can grow; readmitted, the request prefills its
+// prompt and its g_r generated tokens again, less its cached prefix c'_r:
+//
+//	recomputed after preemption   sum over readmissions (P_r + g_r - c'_r)
+//
+// Serving.Preemptions counts preemptions, PreemptedRequests the requests
+// preempted at least once. With DecodeMemory reserve a request's whole
+// output is reserved at admission, so nothing is ever preempted (a request
+// waits instead: capacity stalls).
+//
+// ServeResult.Requests has one RequestRecord per request (a_r, s_r, t_r,1,
+// t_r,O, P_r, k_r, c_r, P_r - c_r, O_r, preemptions, recomputed tokens);
+// ServeResult.Latencies sorts TTFT, TPOT and E2E for a CDF, and CDF gives its
+// probabilities.
+//
+// # Schedulers
+//
+// Both run continuous batching with the same admission (FCFS, at most
+// MaxBatch running, blocks pinned while a request runs); they differ in what
+// one step holds. With D the running requests that have finished their
+// prefill, ctx their contexts summed, and T the StepTimer:
+//
+//	prefill-first    (vLLM without chunked prefill, the default) a step either
+//	                 prefills every request just admitted, whole, lasting
+//	                 sum T.PrefillSeconds(P_r - c_r, c_r), or, when none was
+//	                 admitted, decodes all of D, lasting T.DecodeSeconds(|D|, ctx).
+//	                 A long prompt stalls every decode behind it: ITL's tail.
+//	chunked-prefill  (Sarathi-Serve's stall-free batching, vLLM's chunked
+//	                 prefill) a step spends a budget of N tokens (ChunkTokens,
+//	                 default 512): one per request of D, then chunks of the
+//	                 prompts being prefilled in admission order, then of
+//	                 newly admitted requests. It lasts
+//	                 T.DecodeSeconds(|D|, ctx) + sum T.PrefillSeconds(n_j, d_j)
+//	                 for chunks of n_j tokens after d_j computed ones. Decodes
+//	                 are never stalled by more than N - |D| prefill tokens, at
+//	                 the price of a longer TTFT for long prompts.
+//
+// A step's time is the sum of its parts, as prefill-first's batched prefill
+// always was: an upper bound, since a fused step reads the weights once.
+// Under chunked-prefill a block counts as cached only once the step that
+// computes its tokens has ended (a request admitted in the same step
+// computes it again, as vLLM does); under prefill-first the blocks of a
+// prefill step's requests count from their admission, so requests admitted
+// together share them (as the timed replay always did).
+//
+// The cache shows in both latencies: every hit token is a token less to
+// prefill, so TTFT and the queue fall with the hit rate; fewer prefill
+// tokens also leave more of each step to the decodes, so TPOT falls. Under
+// prefill-first shorter prefill steps stall the decodes less, so ITL's tail
+// falls too; under chunked-prefill the budget already bounds every stall.
+// README shows both on one workload.
 //
 // An unbounded cache never evicts, so k_r is the longest prefix r shares
 // with any earlier request: the theoretical maximum. Belady's offline

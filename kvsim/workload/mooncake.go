@@ -32,11 +32,12 @@ type ReadOptions struct {
 
 // ReadReport says what the reader saw.
 type ReadReport struct {
-	Lines     int          // lines read, blank ones included
-	Blank     int          // empty or whitespace-only lines, ignored
-	Skipped   int          // malformed lines dropped (SkipBad)
-	Problems  []*LineError // the first maxProblems malformed lines
-	Reordered int          // lines whose timestamp is below the previous line's
+	Lines       int          // lines read, blank ones included
+	Blank       int          // empty or whitespace-only lines, ignored
+	Skipped     int          // malformed lines dropped (SkipBad)
+	Problems    []*LineError // the first maxProblems malformed lines
+	Reordered   int          // lines whose timestamp is below the previous line's
+	BrokenChain int          // of Skipped, lines whose hash ids contradict earlier lines' prefix chains
 }
 
 const maxProblems = 10
@@ -46,7 +47,23 @@ type LineError struct {
 	Line  int    // 1-based
 	Field string // the JSON field at fault, "" for the line as a whole
 	Msg   string
+	Err   error // ErrLineTooLong or ErrBrokenChain, nil for other problems
 }
+
+// ErrLineTooLong marks a line longer than ReadOptions.MaxLineBytes. It ends
+// the read even with SkipBad: where such a line ends cannot be known
+// without reading on without bound (a file with no newline, /dev/zero).
+var ErrLineTooLong = errors.New("line too long")
+
+// ErrBrokenChain marks a line whose hash ids contradict the prefix chain
+// that earlier lines set up (see ReadMooncake).
+var ErrBrokenChain = errors.New("broken prefix chain")
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Skippable reports whether ReadOptions.SkipBad would drop the line and read
+// on (every malformed line but one too long).
+func (e *LineError) Skippable() bool { return !errors.Is(e.Err, ErrLineTooLong) }
 
 func (e *LineError) Error() string {
 	if e.Field == "" {
@@ -63,14 +80,41 @@ type mooncakeLine struct {
 	HashIDs      *[]int64 `json:"hash_ids"`
 }
 
-// LoadMooncake reads a Mooncake trace file (see ReadMooncake).
+// LoadMooncake reads a Mooncake trace file (see ReadMooncake). It refuses
+// directories and devices before reading; a named pipe is read as a stream
+// (kvsim replay --trace <(zcat trace.jsonl.gz)).
 func LoadMooncake(path string, opts ReadOptions) (Workload, ReadReport, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return Workload{}, ReadReport{}, fmt.Errorf("workload: open trace: %w", err)
+	}
+	if kind := specialKind(info.Mode()); kind != "" {
+		return Workload{}, ReadReport{}, fmt.Errorf("workload: trace %s is %s: give a Mooncake JSON Lines file (one request per line)", path, kind)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Workload{}, ReadReport{}, fmt.Errorf("workload: open trace: %w", err)
 	}
 	defer f.Close()
 	return ReadMooncake(f, filepath.Base(path), opts)
+}
+
+// specialKind names what a trace path is when it is neither a regular file
+// nor a named pipe, "" otherwise.
+func specialKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular(), m&os.ModeNamedPipe != 0:
+		return ""
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // ReadMooncake reads a Mooncake FAST'25 trace: JSON Lines, one request per
@@ -85,11 +129,19 @@ func LoadMooncake(path string, opts ReadOptions) (Workload, ReadReport, error) {
 //   - len(hash_ids) = ceil(input_length / 512), as in both published traces;
 //     a mismatch is an error, since token counts per block would be unknown;
 //   - timestamps may go backwards: such lines are accepted, the requests are
-//     stably sorted by arrival, and ReadReport.Reordered counts them.
+//     stably sorted by arrival, and ReadReport.Reordered counts them;
+//   - the prefix chain holds: a hash id names its block and every block
+//     before it, so each id has one index in every prompt and one id before
+//     it (none at index 0). An id met at another index, or after another
+//     id, than where an earlier line put it breaks the chain ([5, 6] then
+//     [6, 5] would otherwise give 50% hits): the line is malformed
+//     (ErrBrokenChain) and names the line that set the id up.
 //
-// With SkipBad, malformed lines are dropped and counted instead; it still
-// fails when no request is left. Lines of any length up to MaxLineBytes are
-// read.
+// With SkipBad, malformed lines are dropped and counted instead (broken
+// chains also in ReadReport.BrokenChain; the earliest line keeps the id);
+// it still fails when no request is left. Lines up to MaxLineBytes are
+// read; a longer one is an error even with SkipBad (ErrLineTooLong), since
+// finding its end could mean reading without bound.
 func ReadMooncake(r io.Reader, name string, opts ReadOptions) (Workload, ReadReport, error) {
 	maxLine := opts.MaxLineBytes
 	if maxLine <= 0 {
@@ -100,21 +152,18 @@ func ReadMooncake(r io.Reader, name string, opts ReadOptions) (Workload, ReadRep
 	br := bufio.NewReaderSize(r, 1<<16)
 	var buf []byte
 	prevTS := -1.0
+	chains := chainIndex{}
 	for {
 		line, err := readLine(br, &buf, maxLine)
 		if err == io.EOF {
 			break
 		}
 		rep.Lines++
+		if errors.Is(err, ErrLineTooLong) {
+			return Workload{}, rep, &LineError{Line: rep.Lines, Err: ErrLineTooLong,
+				Msg: fmt.Sprintf("longer than %s, the limit for one line: is this a Mooncake JSON Lines trace, one request per line?", byteCount(maxLine))}
+		}
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
-				le := &LineError{Line: rep.Lines, Msg: fmt.Sprintf("longer than %d bytes: is this a JSON Lines trace?", maxLine)}
-				if !opts.SkipBad {
-					return Workload{}, rep, le
-				}
-				rep.skip(le)
-				continue
-			}
 			return Workload{}, rep, fmt.Errorf("workload: read trace line %d: %w", rep.Lines, err)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -122,6 +171,9 @@ func ReadMooncake(r io.Reader, name string, opts ReadOptions) (Workload, ReadRep
 			continue
 		}
 		req, le := parseMooncakeLine(line, rep.Lines)
+		if le == nil {
+			le = chains.add(req.Blocks, rep.Lines)
+		}
 		if le != nil {
 			if !opts.SkipBad {
 				return Workload{}, rep, le
@@ -154,52 +206,105 @@ func ReadMooncake(r io.Reader, name string, opts ReadOptions) (Workload, ReadRep
 
 func (rep *ReadReport) skip(le *LineError) {
 	rep.Skipped++
+	if errors.Is(le.Err, ErrBrokenChain) {
+		rep.BrokenChain++
+	}
 	if len(rep.Problems) < maxProblems {
 		rep.Problems = append(rep.Problems, le)
 	}
 }
 
-var errLineTooLong = errors.New("line too long")
-
 // readLine returns the next line without its newline (and a trailing CR),
-// reusing buf, or io.EOF at the end. A line over max bytes is consumed and
-// reported as errLineTooLong.
+// reusing buf, or io.EOF at the end. It stops reading a line as soon as it
+// passes max bytes and returns ErrLineTooLong.
 func readLine(br *bufio.Reader, buf *[]byte, max int) ([]byte, error) {
 	*buf = (*buf)[:0]
-	tooLong := false
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if !tooLong {
-			*buf = append(*buf, chunk...)
-			if len(*buf) > max+2 { // room for CR LF
-				tooLong, *buf = true, (*buf)[:0]
-			}
+		*buf = append(*buf, chunk...)
+		if len(*buf) > max+2 { // room for CR LF
+			return nil, ErrLineTooLong
 		}
 		switch err {
 		case bufio.ErrBufferFull:
 			continue
 		case nil:
 		case io.EOF:
-			if len(*buf) == 0 && !tooLong {
+			if len(*buf) == 0 {
 				return nil, io.EOF
 			}
 		default:
 			return nil, err
 		}
-		if tooLong {
-			return nil, errLineTooLong
-		}
 		line := bytes.TrimSuffix(*buf, []byte("\n"))
-		return bytes.TrimSuffix(line, []byte("\r")), nil
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) > max {
+			return nil, ErrLineTooLong
+		}
+		return line, nil
 	}
 }
 
+// chainIndex records, for every hash id of the lines read so far, where the
+// first of them put it.
+type chainIndex map[cache.BlockHash]chainLink
+
+// chainLink is a hash id's place in the prefix chain.
+type chainLink struct {
+	index  int             // position in the prompt
+	parent cache.BlockHash // the id before it; noParent at index 0
+	line   int             // the line that set it up
+}
+
+const noParent = ^cache.BlockHash(0) // hash ids are >= 0 as int64, so never this
+
+// add checks a line's ids against the chain and records the new ones; on a
+// contradiction it records nothing and returns the error.
+func (c chainIndex) add(ids []cache.BlockHash, line int) *LineError {
+	parent := noParent
+	for i, id := range ids {
+		l, seen := c[id]
+		if !seen {
+			c[id] = chainLink{index: i, parent: parent, line: line}
+			parent = id
+			continue
+		}
+		if l.index != i || l.parent != parent {
+			for _, undo := range ids[:i] {
+				if c[undo].line == line {
+					delete(c, undo)
+				}
+			}
+			return &LineError{Line: line, Field: "hash_ids", Err: ErrBrokenChain, Msg: brokenChain(id, i, parent, l)}
+		}
+		parent = id
+	}
+	return nil
+}
+
+func brokenChain(id cache.BlockHash, index int, parent cache.BlockHash, first chainLink) string {
+	where := func(index int, parent cache.BlockHash) string {
+		if parent == noParent {
+			return fmt.Sprintf("index %d (first block)", index)
+		}
+		return fmt.Sprintf("index %d after id %d", index, parent)
+	}
+	return fmt.Sprintf("id %d at %s, but line %d has it at %s: a hash id names its block and every block before it, so it has one place in every prompt (the trace's prefix chain is broken)",
+		id, where(index, parent), first.line, where(first.index, first.parent))
+}
+
+// lineShape is what a trace line must be, in the user's words.
+const lineShape = `a JSON object {"timestamp": ms, "input_length": n, "output_length": m, "hash_ids": [...]}`
+
 func parseMooncakeLine(line []byte, n int) (Request, *LineError) {
+	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '{' && json.Valid(t) {
+		return Request{}, &LineError{Line: n, Msg: fmt.Sprintf("expected %s, found JSON %s", lineShape, jsonKind(t[0]))}
+	}
 	var m mooncakeLine
 	if err := json.Unmarshal(line, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return Request{}, &LineError{Line: n, Field: te.Field, Msg: fmt.Sprintf("expected %s, found JSON %s", te.Type, te.Value)}
+			return Request{}, &LineError{Line: n, Field: te.Field, Msg: fmt.Sprintf("expected %s, found JSON %s", fieldShape(te.Field), te.Value)}
 		}
 		return Request{}, &LineError{Line: n, Msg: "invalid JSON: " + err.Error()}
 	}
@@ -231,4 +336,40 @@ func parseMooncakeLine(line []byte, n int) (Request, *LineError) {
 		blocks[i] = cache.BlockHash(id)
 	}
 	return Request{ArrivalSeconds: *m.Timestamp / 1000, InputTokens: in, OutputTokens: out, Blocks: blocks}, nil
+}
+
+// fieldShape is what a field must hold, in the user's words.
+func fieldShape(field string) string {
+	switch field {
+	case "timestamp":
+		return "a number (milliseconds)"
+	case "input_length", "output_length":
+		return "a whole number of tokens"
+	case "hash_ids":
+		return "an array of whole numbers (block hash ids)"
+	}
+	return lineShape
+}
+
+// jsonKind names a JSON value by its first byte.
+func jsonKind(first byte) string {
+	switch first {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// byteCount is n bytes, with MiB when whole.
+func byteCount(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d bytes (%d MiB)", n, n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

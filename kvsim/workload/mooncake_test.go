@@ -46,7 +46,11 @@ func TestReadMooncakeMalformed(t *testing.T) {
 		line, field, msg string
 	}{
 		{`{"timestamp": 0, "input_length": 1000, "output_length": 5`, "", "invalid JSON"},
-		{`[1, 2, 3]`, "", "expected"},
+		{`[1, 2, 3]`, "", `expected a JSON object {"timestamp": ms, "input_length": n, "output_length": m, "hash_ids": [...]}, found JSON array`},
+		{`"a string"`, "", "found JSON string"},
+		{`42`, "", "found JSON number"},
+		{`null`, "", "found JSON null"},
+		{`true`, "", "found JSON boolean"},
 		{`{"input_length": 1000, "output_length": 5, "hash_ids": [1, 2]}`, "timestamp", "missing"},
 		{`{"timestamp": 0, "output_length": 5, "hash_ids": [1, 2]}`, "input_length", "missing"},
 		{`{"timestamp": 0, "input_length": 1000, "hash_ids": [1, 2]}`, "output_length", "missing"},
@@ -56,12 +60,12 @@ func TestReadMooncakeMalformed(t *testing.T) {
 		{`{"timestamp": 0, "input_length": 0, "output_length": 5, "hash_ids": []}`, "input_length", "must be in 1.."},
 		{`{"timestamp": 0, "input_length": -7, "output_length": 5, "hash_ids": []}`, "input_length", "must be in 1.."},
 		{`{"timestamp": 0, "input_length": 1000, "output_length": -5, "hash_ids": [1, 2]}`, "output_length", "must be in 0.."},
-		{`{"timestamp": 0, "input_length": 1000.5, "output_length": 5, "hash_ids": [1, 2]}`, "input_length", "expected int64"},
-		{`{"timestamp": "0", "input_length": 1000, "output_length": 5, "hash_ids": [1, 2]}`, "timestamp", "expected float64"},
+		{`{"timestamp": 0, "input_length": 1000.5, "output_length": 5, "hash_ids": [1, 2]}`, "input_length", "expected a whole number of tokens, found JSON number 1000.5"},
+		{`{"timestamp": "0", "input_length": 1000, "output_length": 5, "hash_ids": [1, 2]}`, "timestamp", "expected a number (milliseconds), found JSON string"},
 		{`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [1, 2, 3]}`, "hash_ids", "3 ids, but input_length 1000 needs ceil(1000/512) = 2"},
 		{`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [1]}`, "hash_ids", "1 ids"},
 		{`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [1, -2]}`, "hash_ids", "negative"},
-		{`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [1, "x"]}`, "hash_ids", "expected int64"},
+		{`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [1, "x"]}`, "hash_ids", "expected an array of whole numbers (block hash ids), found JSON string"},
 		{`{"timestamp": 0, "input_length": 99999999999999, "output_length": 5, "hash_ids": [1]}`, "input_length", "must be in 1.."},
 	} {
 		_, _, err := read(t, good+"\n\n"+tc.line+"\n"+good, ReadOptions{})
@@ -70,7 +74,8 @@ func TestReadMooncakeMalformed(t *testing.T) {
 			t.Errorf("%s: error %v is not a LineError", tc.line, err)
 			continue
 		}
-		if le.Line != 3 || le.Field != tc.field || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "workload: trace line 3") {
+		if le.Line != 3 || le.Field != tc.field || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "workload: trace line 3") ||
+			strings.Contains(err.Error(), "mooncakeLine") || strings.Contains(err.Error(), "int64") || !le.Skippable() {
 			t.Errorf("%s:\n got line %d field %q: %v\nwant line 3 field %q containing %q", tc.line, le.Line, le.Field, err, tc.field, tc.msg)
 		}
 		// With SkipBad the line is dropped and counted.
@@ -114,14 +119,111 @@ func TestReadMooncakeLongLines(t *testing.T) {
 	if err != nil || len(w.Requests) != 2 || len(w.Requests[0].Blocks) != 8192 {
 		t.Fatalf("long line: %v", err)
 	}
-	_, _, err = read(t, good+"\n"+b.String(), ReadOptions{MaxLineBytes: 4096})
-	var le *LineError
-	if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(err.Error(), "longer than 4096 bytes") {
-		t.Errorf("over-long line: %v", err)
+	// A line over the limit ends the read, with or without SkipBad.
+	for _, skip := range []bool{false, true} {
+		_, _, err = read(t, good+"\n"+b.String(), ReadOptions{MaxLineBytes: 4096, SkipBad: skip})
+		var le *LineError
+		if !errors.As(err, &le) || le.Line != 2 || !errors.Is(err, ErrLineTooLong) || le.Skippable() || !strings.Contains(err.Error(), "longer than 4096 bytes, the limit for one line") {
+			t.Errorf("over-long line (skip %v): %v", skip, err)
+		}
 	}
-	w, rep, err := read(t, b.String()+good+"\n", ReadOptions{MaxLineBytes: 4096, SkipBad: true})
-	if err != nil || len(w.Requests) != 1 || rep.Skipped != 1 {
-		t.Errorf("over-long line skipped: %v %+v", err, rep)
+	// Exactly at the limit, with CR LF: read.
+	line := good + strings.Repeat(" ", 4096-len(good))
+	if w, _, err := read(t, line+"\r\n"+line, ReadOptions{MaxLineBytes: 4096}); err != nil || len(w.Requests) != 2 {
+		t.Errorf("lines of exactly the limit: %v", err)
+	}
+	if _, _, err := read(t, line+" ", ReadOptions{MaxLineBytes: 4096}); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("a last line one byte over the limit: %v", err)
+	}
+}
+
+// endless is a stream that never ends and holds no newline, as /dev/zero.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	clear(p)
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+// A stream without a newline ends with an error at the line limit instead
+// of reading forever (issue: kvsim replay --trace /dev/zero never returned).
+func TestReadMooncakeEndlessLine(t *testing.T) {
+	for _, tc := range []struct {
+		opts  ReadOptions
+		limit int
+	}{
+		{ReadOptions{MaxLineBytes: 1 << 16}, 1 << 16},
+		{ReadOptions{MaxLineBytes: 1 << 16, SkipBad: true}, 1 << 16},
+		{ReadOptions{}, DefaultMaxLineBytes},
+	} {
+		src := &endless{}
+		_, _, err := ReadMooncake(src, "zero", tc.opts)
+		var le *LineError
+		if !errors.As(err, &le) || le.Line != 1 || !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), fmt.Sprintf("longer than %d bytes", tc.limit)) {
+			t.Errorf("%+v: %v", tc.opts, err)
+		}
+		if src.read > int64(tc.limit)+2<<16 {
+			t.Errorf("%+v: read %d bytes for a limit of %d", tc.opts, src.read, tc.limit)
+		}
+	}
+}
+
+// The prefix chain: a hash id keeps one index and one id before it.
+func TestReadMooncakeBrokenChain(t *testing.T) {
+	line := func(ts int, ids ...int) string {
+		s := make([]string, len(ids))
+		for i, id := range ids {
+			s[i] = fmt.Sprint(id)
+		}
+		return fmt.Sprintf(`{"timestamp": %d, "input_length": %d, "output_length": 1, "hash_ids": [%s]}`, ts, 512*len(ids), strings.Join(s, ", "))
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		bad   int
+		msg   string
+	}{
+		{"swapped", []string{line(0, 5, 6), line(1, 6, 5)}, 2, "id 6 at index 0 (first block), but line 1 has it at index 1 after id 5"},
+		{"other parent", []string{line(0, 1, 2), line(1, 3, 2)}, 2, "id 2 at index 1 after id 3, but line 1 has it at index 1 after id 1"},
+		{"repeated in a line", []string{line(0, 7, 7)}, 1, "id 7 at index 1 after id 7, but line 1 has it at index 0 (first block)"},
+		{"shifted", []string{line(0, 1, 2, 3), line(1, 9, 1)}, 2, "id 1 at index 1 after id 9, but line 1 has it at index 0"},
+	} {
+		_, _, err := read(t, strings.Join(tc.lines, "\n"), ReadOptions{})
+		var le *LineError
+		if !errors.As(err, &le) || le.Line != tc.bad || le.Field != "hash_ids" || !errors.Is(err, ErrBrokenChain) || !le.Skippable() || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	// With SkipBad the contradicting line goes, the first one keeps its ids,
+	// and the ids the dropped line introduced before the contradiction are
+	// forgotten: line 3 may use 8 and 9 as first blocks.
+	text := strings.Join([]string{line(0, 5, 6), line(1, 8, 9, 6), line(2, 9, 8), line(3, 5, 6, 10)}, "\n")
+	w, rep, err := read(t, text, ReadOptions{SkipBad: true})
+	if err != nil || len(w.Requests) != 3 || rep.Skipped != 1 || rep.BrokenChain != 1 || rep.Problems[0].Line != 2 || len(w.Notes) != 1 {
+		t.Errorf("skip: %v, %d requests, %+v", err, len(w.Requests), rep)
+	}
+	// Out of order lines check the chain all the same.
+	if _, _, err := read(t, line(9, 1, 2)+"\n"+line(3, 2), ReadOptions{}); !errors.Is(err, ErrBrokenChain) {
+		t.Errorf("out of order: %v", err)
+	}
+}
+
+// Directories and devices are refused before any read.
+func TestLoadMooncakeRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ path, msg string }{
+		{dir, "is a directory: give a Mooncake JSON Lines file"},
+		{"/dev/zero", "is a character device"},
+		{"/dev/null", "is a character device"},
+	} {
+		if _, err := os.Stat(tc.path); err != nil {
+			continue // no such device here
+		}
+		_, _, err := LoadMooncake(tc.path, ReadOptions{SkipBad: true})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "workload: trace ") {
+			t.Errorf("%s: %v", tc.path, err)
+		}
 	}
 }
 
@@ -172,6 +274,7 @@ func FuzzReadMooncake(f *testing.F) {
 	f.Add([]byte(`{"timestamp": 9, "input_length": 1, "output_length": 0, "hash_ids": [0]}` + "\r\n\n" + good))
 	f.Add([]byte(`{"timestamp": 1e308, "input_length": 513, "output_length": 1, "hash_ids": [1, 1]}`))
 	f.Add([]byte("{\"timestamp\": 0, \"input_length\": 1000, \"hash_ids\": [1, 2]}\n\x00\xff"))
+	f.Add([]byte(`{"timestamp": 0, "input_length": 1000, "output_length": 5, "hash_ids": [5, 6]}` + "\n" + `{"timestamp": 1, "input_length": 1000, "output_length": 5, "hash_ids": [6, 5]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, skip := range []bool{false, true} {
 			w, rep, err := ReadMooncake(bytes.NewReader(data), "fuzz", ReadOptions{SkipBad: skip, MaxLineBytes: 1 << 16})
@@ -184,9 +287,22 @@ func FuzzReadMooncake(f *testing.F) {
 			if rep.Lines < len(w.Requests)+rep.Blank+rep.Skipped {
 				t.Fatalf("report %+v for %d requests", rep, len(w.Requests))
 			}
+			type place struct {
+				index  int
+				parent int64
+			}
+			chain := map[uint64]place{}
 			for i, r := range w.Requests {
 				if r.InputTokens < 1 || r.OutputTokens < 0 || len(r.Blocks) != BlocksFor(r.InputTokens, 512) || r.ArrivalSeconds < 0 {
 					t.Fatalf("request %d breaks the invariants: %+v", i, r)
+				}
+				parent := int64(-1)
+				for j, h := range r.Blocks {
+					if p, ok := chain[uint64(h)]; ok && p != (place{j, parent}) {
+						t.Fatalf("request %d: id %d at index %d after %d, elsewhere at %+v", i, h, j, parent, p)
+					}
+					chain[uint64(h)] = place{j, parent}
+					parent = int64(h)
 				}
 				if i > 0 && r.ArrivalSeconds < w.Requests[i-1].ArrivalSeconds {
 					t.Fatalf("request %d arrives before request %d", i, i-1)

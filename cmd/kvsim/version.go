@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"kvcache/kvsim/buildinfo"
+)
+
+const versionUsage = `Usage: kvsim version [--json]
+
+Prints which build of kvsim this is: module version, the git commit it was
+built from (and whether the tree had uncommitted changes), Go version and
+platform. A binary built outside a git checkout, or with -buildvcs=false,
+has no commit.
+
+`
+
+func runVersion(args []string, e *env) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), versionUsage)
+		fs.PrintDefaults()
+	}
+	rest, err := parse(fs, args, e)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q: version takes no arguments", rest[0])
+	}
+	info := buildinfo.Read()
+	if *asJSON {
+		return writeJSON(e, info)
+	}
+	commit := info.Commit
+	switch {
+	case commit == "":
+		commit = "unknown (built without version-control information)"
+	case info.Dirty:
+		commit += " (with uncommitted changes)"
+	}
+	if info.CommitTime != "" {
+		commit += ", " + info.CommitTime
+	}
+	_, err = fmt.Fprintf(e.stdout, "kvsim %s (module %s)\ncommit   %s\ngo       %s %s\n", info.Version, info.Module, commit, info.GoVersion, info.Platform)
+	return err
+}
