@@ -75,7 +75,12 @@ func (p *S3FIFO) Victim() (Slot, bool) {
 	if p.pool.Evictable() == 0 {
 		return noSlot, false
 	}
-	mainTurns := 0 // rotations of M since the last move from S
+	// The search ends: M is rotated only while S is under its target, and
+	// once M has turned 4 times its length without a victim (every block
+	// pinned or used; each turn spends a use) S is drained into M instead, a
+	// block per step, and never refilled; after that, four passes over M
+	// find an unpinned block with no uses left. The guard is a safety net.
+	mainTurns := 0 // rotations of M in this search
 	for guard := 16 * (p.small.n + p.main.n + 1); guard > 0; guard-- {
 		// M full of pinned or used blocks: let S give a victim instead.
 		mainStuck := mainTurns > 4*p.main.n
@@ -85,7 +90,6 @@ func (p *S3FIFO) Victim() (Slot, bool) {
 				p.small.remove(t)
 				p.main.pushFront(t)
 				p.uses[t] = 0
-				mainTurns = 0
 				continue
 			}
 			p.ghost.add(p.pool.Hash(t))
