@@ -7,6 +7,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 )
 
 func runBench(args []string, e *env) error {
@@ -148,8 +149,8 @@ func writeBenchPrediction(e *env, cmp []cost.DecodeComparison, hw cost.Hardware)
 		}
 		n := len(c.MeasuredS)
 		last, lastPred, lastErr := c.Window(n-1, 8)
-		t.AddRow(label, fmt.Sprint(n), report.Seconds(c.TotalMeasuredS), report.Seconds(c.TotalPredictedS),
-			fmt.Sprintf("%+.0f%%", 100*c.TotalError), report.Seconds(last), report.Seconds(lastPred), fmt.Sprintf("%+.0f%%", 100*lastErr))
+		t.AddRow(label, fmt.Sprint(n), units.Seconds(c.TotalMeasuredS), units.Seconds(c.TotalPredictedS),
+			fmt.Sprintf("%+.0f%%", 100*c.TotalError), units.Seconds(last), units.Seconds(lastPred), fmt.Sprintf("%+.0f%%", 100*lastErr))
 	}
 	fmt.Fprintln(e.stdout)
 	if err := t.WriteText(e.stdout); err != nil {
@@ -171,10 +172,10 @@ func writeBenchText(e *env, r *decoder.BenchResult) error {
 			return
 		}
 		b := p.Breakdown
-		t.AddRow(label, report.Seconds(p.TotalS), report.Seconds(p.PerTokenS[0]), report.Seconds(p.PerTokenS[len(p.PerTokenS)-1]),
-			fmt.Sprintf("%.1f", p.DecodeTokensPerS), report.Seconds(b.MatmulS), report.Seconds(b.AttentionS),
-			report.Seconds(b.KVIOS), report.Seconds(b.RecomputeS), report.Seconds(b.OtherS),
-			fmt.Sprintf("%.1f%%", 100*p.HitRate), report.Bytes(float64(p.KVBytesPeak)))
+		t.AddRow(label, units.Seconds(p.TotalS), units.Seconds(p.PerTokenS[0]), units.Seconds(p.PerTokenS[len(p.PerTokenS)-1]),
+			fmt.Sprintf("%.1f", p.DecodeTokensPerS), units.Seconds(b.MatmulS), units.Seconds(b.AttentionS),
+			units.Seconds(b.KVIOS), units.Seconds(b.RecomputeS), units.Seconds(b.OtherS),
+			fmt.Sprintf("%.1f%%", 100*p.HitRate), units.Bytes(float64(p.KVBytesPeak)))
 	}
 	cachedLabel := "cached"
 	if r.CacheTokens > 0 {

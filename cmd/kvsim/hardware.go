@@ -9,6 +9,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 )
 
 func runHardware(args []string, e *env) error {
@@ -65,7 +66,7 @@ func hardwareTable(all []cost.Hardware) report.Table {
 	cols = append(cols, report.Column{Name: "max TP"}, report.Column{Name: "link", Unit: "GB/s each way"})
 	t := report.Table{Title: "Hardware presets", Columns: cols}
 	for _, h := range all {
-		row := []string{h.Name, h.Device, report.Bytes(float64(h.MemoryBytes)), fmt.Sprintf("%.4g", h.MemoryBandwidth/1e9)}
+		row := []string{h.Name, h.Device, units.Bytes(float64(h.MemoryBytes)), fmt.Sprintf("%.4g", h.MemoryBandwidth/1e9)}
 		for _, d := range tableDTypes {
 			row = append(row, flops(h.PeakFLOPS[d]))
 		}
@@ -86,19 +87,19 @@ func writeHardwareDetail(w io.Writer, h cost.Hardware) error {
 			t.AddRow("matvec "+string(d), flops(v)+"FLOP/s")
 		}
 	}
-	t.AddRow("memory", report.Bytes(float64(h.MemoryBytes)))
+	t.AddRow("memory", units.Bytes(float64(h.MemoryBytes)))
 	t.AddRow("bandwidth", fmt.Sprintf("%.4g GB/s", h.MemoryBandwidth/1e9))
 	t.AddRow("compute efficiency", fmt.Sprintf("%.2f", h.ComputeEfficiency))
 	t.AddRow("bandwidth efficiency", fmt.Sprintf("%.2f", h.BandwidthEfficiency))
-	t.AddRow("eager launch (host)", report.Seconds(h.LaunchSeconds))
-	t.AddRow("kernel gap (device)", report.Seconds(h.KernelGapSeconds))
+	t.AddRow("eager launch (host)", units.Seconds(h.LaunchSeconds))
+	t.AddRow("kernel gap (device)", units.Seconds(h.KernelGapSeconds))
 	if o := h.CPU; o != nil {
 		addCPUOps(&t, o)
 	}
 	t.AddRow("max TP", fmt.Sprint(h.MaxTP))
 	if h.LinkBandwidth > 0 {
 		t.AddRow("link", fmt.Sprintf("%s: %.4g GB/s each way, efficiency %.2f, all-reduce latency %s",
-			h.Link, h.LinkBandwidth/1e9, h.LinkEfficiency, report.Seconds(h.AllReduceLatency)))
+			h.Link, h.LinkBandwidth/1e9, h.LinkEfficiency, units.Seconds(h.AllReduceLatency)))
 	}
 	t.AddRow("default dtype", string(h.DefaultDType))
 	if err := t.WriteText(w); err != nil {
@@ -125,14 +126,14 @@ func flops(v float64) string {
 func addCPUOps(t *report.Table, o *cost.CPUOps) {
 	var ladder []string
 	for _, m := range o.Matvec {
-		ladder = append(ladder, fmt.Sprintf("%s %sFLOP/s", report.Bytes(float64(m.Bytes)), flops(m.FLOPS)))
+		ladder = append(ladder, fmt.Sprintf("%s %sFLOP/s", units.Bytes(float64(m.Bytes)), flops(m.FLOPS)))
 	}
 	t.AddRow("matvec by working set", strings.Join(ladder, ", "))
-	t.AddRow("matmul, each further row", fmt.Sprintf("%sFLOP/s + %s per output", flops(o.MatmulRowFLOPS), report.Seconds(o.MatmulOutputSeconds)))
+	t.AddRow("matmul, each further row", fmt.Sprintf("%sFLOP/s + %s per output", flops(o.MatmulRowFLOPS), units.Seconds(o.MatmulOutputSeconds)))
 	t.AddRow("attention (thread time)", fmt.Sprintf("%s per (row, head) + %s per position + %s per position and head_dim value",
-		report.Seconds(o.AttentionItemSeconds), report.Seconds(o.AttentionPositionSeconds), report.Seconds(o.AttentionDimSeconds)))
+		units.Seconds(o.AttentionItemSeconds), units.Seconds(o.AttentionPositionSeconds), units.Seconds(o.AttentionDimSeconds)))
 	t.AddRow("element-wise, per value", fmt.Sprintf("layernorm %s, rmsnorm %s, gelu %s, swiglu %s, rope %s, add %s (fresh %s), copy %s",
-		report.Seconds(o.LayerNormSeconds), report.Seconds(o.RMSNormSeconds), report.Seconds(o.GELUSeconds), report.Seconds(o.SwiGLUSeconds),
-		report.Seconds(o.RoPESeconds), report.Seconds(o.AddSeconds), report.Seconds(o.AddFreshSeconds), report.Seconds(o.CopySeconds)))
+		units.Seconds(o.LayerNormSeconds), units.Seconds(o.RMSNormSeconds), units.Seconds(o.GELUSeconds), units.Seconds(o.SwiGLUSeconds),
+		units.Seconds(o.RoPESeconds), units.Seconds(o.AddSeconds), units.Seconds(o.AddFreshSeconds), units.Seconds(o.CopySeconds)))
 	t.AddRow("calibration rounds", fmt.Sprintf("%d threads; spread %.0f%% (at most %.0f%%, %s)", o.Threads, 100*o.Spread, 100*o.MaxSpread, o.MaxSpreadProbe))
 }

@@ -10,6 +10,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 )
 
 func runPredict(args []string, e *env) error {
@@ -156,7 +157,7 @@ func predictTable(rows []predictRow, context, batch int, opt cost.Options) repor
 			{Name: "prefill"}, {Name: "KV cache", Unit: "tokens"}, {Name: "max concurrency"}},
 	}
 	for _, r := range rows {
-		params := report.Count(float64(r.spec.TotalParams()))
+		params := units.Count(float64(r.spec.TotalParams()))
 		if r.err != nil {
 			msg := r.err.Error()
 			if ce := (*cost.ContextError)(nil); errors.As(r.err, &ce) {
@@ -168,13 +169,13 @@ func predictTable(rows []predictRow, context, batch int, opt cost.Options) repor
 		pr := r.pr
 		if !pr.Fits {
 			t.AddRow(pr.Model, params, pr.Hardware, string(pr.DType), fmt.Sprint(pr.TP), "does not fit", "", "", "",
-				"", report.Count(float64(pr.KVCacheTokens)), fmt.Sprint(pr.MaxConcurrency))
+				"", units.Count(float64(pr.KVCacheTokens)), fmt.Sprint(pr.MaxConcurrency))
 			continue
 		}
 		t.AddRow(pr.Model, params, pr.Hardware, string(pr.DType), fmt.Sprint(pr.TP),
 			seconds(pr.DecodeCachedSeconds), seconds(pr.DecodeUncachedSeconds), ratio(pr.Speedup),
 			bound(pr.BoundCached)+"/"+bound(pr.BoundUncached), seconds(pr.PrefillSeconds),
-			report.Count(float64(pr.KVCacheTokens)), fmt.Sprint(pr.MaxConcurrency))
+			units.Count(float64(pr.KVCacheTokens)), fmt.Sprint(pr.MaxConcurrency))
 	}
 	return t
 }
@@ -198,9 +199,9 @@ func writePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s).\n",
-		report.Bytes(float64(mem.WeightBytes)), report.Bytes(float64(mem.KVBytes)), report.Bytes(float64(mem.ActivationBytes)),
-		report.Bytes(float64(mem.TotalBytes)), report.Bytes(float64(mem.UsableBytes)),
-		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), report.Bytes(float64(hw.MemoryBytes)))
+		units.Bytes(float64(mem.WeightBytes)), units.Bytes(float64(mem.KVBytes)), units.Bytes(float64(mem.ActivationBytes)),
+		units.Bytes(float64(mem.TotalBytes)), units.Bytes(float64(mem.UsableBytes)),
+		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), units.Bytes(float64(hw.MemoryBytes)))
 	fmt.Fprintf(w, "KV cache capacity: %d tokens; %d concurrent requests of %d tokens.\n",
 		pr.KVCacheTokens, pr.MaxConcurrency, pr.Context+1)
 	if pr.Note != "" {
@@ -223,13 +224,13 @@ func writePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
 
 func breakdownTable(title string, st cost.Step) report.Table {
 	t := report.Table{
-		Title: fmt.Sprintf("%s, per device: %s, %s-bound", title, report.Seconds(st.Seconds), st.Bound),
+		Title: fmt.Sprintf("%s, per device: %s, %s-bound", title, units.Seconds(st.Seconds), st.Bound),
 		Columns: []report.Column{{Name: "op"}, {Name: "kernels"}, {Name: "FLOPs"}, {Name: "weights"}, {Name: "KV"},
 			{Name: "activations"}, {Name: "time"}, {Name: "share"}, {Name: "bound"}},
 	}
 	for _, o := range st.Ops {
-		t.AddRow(o.Name, fmt.Sprint(o.Kernels), report.Count(o.FLOPs), report.Bytes(o.WeightBytes), report.Bytes(o.KVBytes),
-			report.Bytes(o.ActivationBytes), report.Seconds(o.Seconds), fmt.Sprintf("%.1f%%", 100*o.Seconds/st.Seconds), string(o.Bound))
+		t.AddRow(o.Name, fmt.Sprint(o.Kernels), units.Count(o.FLOPs), units.Bytes(o.WeightBytes), units.Bytes(o.KVBytes),
+			units.Bytes(o.ActivationBytes), units.Seconds(o.Seconds), fmt.Sprintf("%.1f%%", 100*o.Seconds/st.Seconds), string(o.Bound))
 	}
 	return t
 }
@@ -238,7 +239,7 @@ func seconds(s *float64) string {
 	if s == nil {
 		return "-"
 	}
-	return report.Seconds(*s)
+	return units.Seconds(*s)
 }
 
 func perSecond(s *float64, batch int) string {

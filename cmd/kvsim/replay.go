@@ -14,6 +14,7 @@ import (
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
+	"kvcache/kvsim/units"
 	"kvcache/kvsim/workload"
 )
 
@@ -204,8 +205,8 @@ func runTimed(e *env, p *sim.Prepared, pols []string, caps []int, unbounded bool
 			capacity = "unbounded"
 		}
 		s := r.Serving
-		t.AddRow(capacity, r.Summary.Policy, pct(r.Summary.TokenHitRate), report.Seconds(s.P50TTFTSeconds), report.Seconds(s.P99TTFTSeconds),
-			report.Seconds(s.MeanQueueSeconds), strconv.FormatInt(s.CapacityStalls, 10), strconv.Itoa(s.Rejected), strconv.FormatFloat(s.OutputTokensPerSecond, 'f', 1, 64))
+		t.AddRow(capacity, r.Summary.Policy, pct(r.Summary.TokenHitRate), units.Seconds(s.P50TTFTSeconds), units.Seconds(s.P99TTFTSeconds),
+			units.Seconds(s.MeanQueueSeconds), strconv.FormatInt(s.CapacityStalls, 10), strconv.Itoa(s.Rejected), strconv.FormatFloat(s.OutputTokensPerSecond, 'f', 1, 64))
 	}
 	return t.WriteText(e.stdout)
 }
@@ -374,7 +375,7 @@ func runBlockSizes(e *env, w workload.Workload, list, policy string, asJSON bool
 			{Name: "token hit rate", Unit: "%"}, {Name: "reuse lost", Unit: "points"}},
 	}
 	for _, p := range pts {
-		t.AddRow(strconv.Itoa(p.BlockTokens), report.Count(float64(p.PromptBlocks)), pct(p.LastBlockWaste), pct(p.TokenHitRate), pct(p.ReuseLost))
+		t.AddRow(strconv.Itoa(p.BlockTokens), units.Count(float64(p.PromptBlocks)), pct(p.LastBlockWaste), pct(p.TokenHitRate), pct(p.ReuseLost))
 	}
 	if err := t.WriteText(e.stdout); err != nil {
 		return err
@@ -409,14 +410,14 @@ func writeReplayTable(w io.Writer, wl workload.Workload, rows []sim.Summary, wit
 		if withBytes {
 			b := "-"
 			if !r.Unbounded {
-				b = report.Bytes(float64(r.CapacityBytes))
+				b = units.Bytes(float64(r.CapacityBytes))
 			}
 			cells = append(cells, b)
 		}
-		cells = append(cells, r.Policy, pct(r.BlockHitRate), pct(r.TokenHitRate), report.Count(float64(r.RecomputedTokens)),
-			report.Count(float64(r.Evictions)), strconv.Itoa(r.PeakBlocks))
+		cells = append(cells, r.Policy, pct(r.BlockHitRate), pct(r.TokenHitRate), units.Count(float64(r.RecomputedTokens)),
+			units.Count(float64(r.Evictions)), strconv.Itoa(r.PeakBlocks))
 		if withTTFT {
-			cells = append(cells, report.Seconds(r.MeanTTFTSavedSeconds))
+			cells = append(cells, units.Seconds(r.MeanTTFTSavedSeconds))
 		}
 		t.AddRow(cells...)
 	}

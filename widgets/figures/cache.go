@@ -14,8 +14,8 @@ import (
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
-	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
+	"kvcache/kvsim/units"
 	"kvcache/kvsim/workload"
 	"kvcache/widgets"
 )
@@ -234,7 +234,7 @@ func CacheSize(st CacheStudy) *widgets.Explorer {
 		start = len(caps) / 2
 	}
 	e := widgets.NewExplorer().
-		Caption(fmt.Sprintf("Prefix cache on %s: %s KV blocks of %d tokens (%s each)", st.Workload, st.Model, st.Stats.BlockTokens, report.Bytes(float64(st.BytesPerBlock)))).
+		Caption(fmt.Sprintf("Prefix cache on %s: %s KV blocks of %d tokens (%s each)", st.Workload, st.Model, st.Stats.BlockTokens, units.Bytes(float64(st.BytesPerBlock)))).
 		Slider("cap", "Cache capacity", caps, func(v float64) string { return label(indexOf(caps, v)) })
 	if len(lru.Points) != len(caps) || len(st.Series) != len(caps) {
 		return e.Fragment(func(widgets.At) string { return "<p>The cache study is empty: run figures.StudyCache first.</p>" })
@@ -341,8 +341,8 @@ func cacheSentence(st CacheStudy, i int, caps []float64) string {
 	s := fmt.Sprintf("<p>At <b>%s blocks (%s)</b>: token hit rate <b>%s</b> of a possible %s, %s prompt tokens recomputed, %s blocks evicted, "+
 		"TTFT saved <b>%s</b> per request (of %s).",
 		thousands(int64(p.CapacityBlocks)), html.EscapeString(gibLabel(caps[i])), pct(p.TokenHitRate), pct(st.Sweep.Unbounded.TokenHitRate),
-		report.Count(float64(p.RecomputedTokens)), report.Count(float64(p.Evictions)),
-		report.Seconds(p.MeanTTFTSavedSeconds), report.Seconds(p.MeanPrefillSecondsUncached))
+		units.Count(float64(p.RecomputedTokens)), units.Count(float64(p.Evictions)),
+		units.Seconds(p.MeanTTFTSavedSeconds), units.Seconds(p.MeanPrefillSecondsUncached))
 	if st.SweetSpot >= 0 {
 		sp := lru.Points[st.SweetSpot]
 		where := "this is the sweet spot"

@@ -10,7 +10,7 @@ import (
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
-	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 	"kvcache/widgets"
 )
 
@@ -72,7 +72,7 @@ func biggerGainMore(r Results) Finding {
 			rho := spearman(params, speed)
 			lo, hi := argMin(params), argMax(params)
 			parts = append(parts, fmt.Sprintf("%s, %s: %s %s → %s %s (rank correlation %.2f)", fam, mode,
-				report.Count(params[lo]), times(speed[lo]), report.Count(params[hi]), times(speed[hi]), rho))
+				units.Count(params[lo]), times(speed[lo]), units.Count(params[hi]), times(speed[hi]), rho))
 			up := rho >= 0.8 && speed[hi] > speed[lo]
 			allUp = allUp && up
 			anyUp = anyUp || up
@@ -162,7 +162,7 @@ func smallGainLittle(r Results) Finding {
 	var verdicts []bool // true: gains little
 	if m := r.Measured; m != nil && m.Params < 1e9 {
 		parts = append(parts, fmt.Sprintf("measured on this CPU (%d threads): %s (%s params), %d+%d tokens: %s",
-			m.Threads, m.Model, report.Count(float64(m.Params)), m.Prompt, m.New, times(m.Speedup)))
+			m.Threads, m.Model, units.Count(float64(m.Params)), m.Prompt, m.New, times(m.Speedup)))
 		verdicts, where = append(verdicts, m.Speedup < LittleGain), append(where, "this CPU")
 	}
 	if p := r.Predictions; p != nil {
@@ -311,13 +311,13 @@ func gqaBetter(r Results) Finding {
 			wins++
 		}
 		s := fmt.Sprintf("%s (%s) vs %s (%s): %s vs %s KV bytes per token per billion parameters (%.1fx less)",
-			g.Model, g.Attention, m.Model, m.Attention, report.Count(g.KVBytesPerTokenPB), report.Count(m.KVBytesPerTokenPB), ratio)
+			g.Model, g.Attention, m.Model, m.Attention, units.Count(g.KVBytesPerTokenPB), units.Count(m.KVBytesPerTokenPB), ratio)
 		if g.Fits && m.Fits {
 			tests++
 			if g.NodeKVTokens > m.NodeKVTokens {
 				wins++
 			}
-			s += fmt.Sprintf(", %s vs %s tokens fit on one node of %s at %s", report.Count(float64(g.NodeKVTokens)), report.Count(float64(m.NodeKVTokens)), g.Hardware, g.DType)
+			s += fmt.Sprintf(", %s vs %s tokens fit on one node of %s at %s", units.Count(float64(g.NodeKVTokens)), units.Count(float64(m.NodeKVTokens)), g.Hardware, g.DType)
 		}
 		bg, okBG := budget(g.Model)
 		bm, okBM := budget(m.Model)

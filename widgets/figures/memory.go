@@ -13,6 +13,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 	"kvcache/widgets"
 )
 
@@ -161,11 +162,11 @@ func KVTable(k KVStudy) *widgets.Table {
 			node, left, tokens = strconv.Itoa(f.TP), "weights do not fit", "0"
 		default:
 			node = strconv.Itoa(f.TP)
-			left = report.Bytes(float64(f.NodeKVBytes))
-			tokens = report.Count(float64(f.NodeKVTokens))
+			left = units.Bytes(float64(f.NodeKVBytes))
+			tokens = units.Count(float64(f.NodeKVTokens))
 		}
-		t.AddRow(f.Model, f.Attention, report.Count(float64(f.Params)), report.Bytes(float64(f.KVBytesPerToken)),
-			report.Count(f.KVBytesPerTokenPB), node, left, tokens)
+		t.AddRow(f.Model, f.Attention, units.Count(float64(f.Params)), units.Bytes(float64(f.KVBytesPerToken)),
+			units.Count(f.KVBytesPerTokenPB), node, left, tokens)
 	}
 	note := "KV at the given dtype; weights at the same dtype; memory left = 90% of the devices' memory less weights and one prefill chunk's activations."
 	if len(fits) > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 	"kvcache/widgets"
 )
 
@@ -220,8 +221,8 @@ func environmentReport(r Results) report.Table {
 	t.AddRow("date (UTC)", e.Date.Format(time.RFC3339))
 	c := e.ThisCPU
 	t.AddRow("this-cpu (measured)", fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
-		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, report.Seconds(c.ForkJoinSeconds), c.Threads))
-	t.AddRow("memory", report.Bytes(float64(e.ThisCPU.MemoryBytes)))
+		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, units.Seconds(c.ForkJoinSeconds), c.Threads))
+	t.AddRow("memory", units.Bytes(float64(e.ThisCPU.MemoryBytes)))
 	for _, tm := range r.Timings {
 		t.AddRow("section "+tm.Study+" took", fmt.Sprintf("%.1f s (at %s)", tm.Seconds, tm.Computed.Format("15:04:05")))
 	}
