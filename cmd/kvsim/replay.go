@@ -79,9 +79,6 @@ func runReplay(args []string, e *env) error {
 		evictions = append(evictions, cache.BeladyName)
 	}
 	src := study.Source{Trace: *tracePath, Name: *workloadName, Seed: *seed, BlockTokens: *blockTokens, SkipBadLines: *skipBad}
-	if *tracePath != "" && *blockTokens == workload.MooncakeBlockTokens {
-		src.BlockTokens = 0
-	}
 	if *blockSizes != "" {
 		return runBlockSizes(e, src, *blockSizes, evictions[0], *asJSON)
 	}
