@@ -42,6 +42,14 @@ func LibraryVersion() string {
 	return pkg.Dependencies["echarts"]
 }
 
+// LibraryNotice credits the chart library a page embeds, as its Apache-2.0
+// license asks (the repository's NOTICE).
+func LibraryNotice() string {
+	return "Charts drawn with Apache ECharts " + LibraryVersion() + ", embedded in this page: Copyright The Apache Software Foundation, " +
+		"licensed under the Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0). " +
+		"This product includes software developed at The Apache Software Foundation (https://www.apache.org/)."
+}
+
 // scriptEnd finds what would end or confuse an inline <script> element.
 var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
 

@@ -285,7 +285,7 @@ func TestBrowserMissingSetupSaysSo(t *testing.T) {
 	if err := b.Eval(`document.querySelector('.kvw-status').textContent`, &status); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(status, "widgets.Setup()") {
+	if !strings.Contains(status, "notebook.Setup()") {
 		t.Errorf("status without the library: %q", status)
 	}
 	checkClean(t, b, false)
@@ -354,8 +354,7 @@ func TestBrowserExportedNotebook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := NewLiveChart()
-	live.show = func(string, string) {}
+	live := NewLiveChart(nil)
 	for n := 1; n <= 20; n++ {
 		xs, ys := make([]float64, n), make([]float64, n)
 		for i := range xs {

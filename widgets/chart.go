@@ -48,7 +48,7 @@ func chartOption(c Charter) (json.RawMessage, error) {
 // Chart shows one go-echarts chart, drawn offline by the ECharts that
 // Setup put on the page.
 //
-//	widgets.NewChart(line).Height("320px").Display()
+//	notebook.Display(widgets.NewChart(line).Height("320px"))
 type Chart struct {
 	chart         Charter
 	width, height string
@@ -93,9 +93,6 @@ func (w *Chart) HTML() (string, error) { return dropID(w.renderWithID("")) }
 
 // Render returns the chart's HTML fragment; on error, a visible error box.
 func (w *Chart) Render() string { return orError(w.HTML()) }
-
-// Display shows the chart in the notebook (nothing outside GoNB).
-func (w *Chart) Display() { display(w.Render()) }
 
 func (w *Chart) renderWithID(id string) (string, string, error) { return renderPanel(w.panel, id) }
 

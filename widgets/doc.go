@@ -2,14 +2,16 @@
 // pages: go-echarts charts drawn offline by an embedded ECharts, report
 // tables, explorers whose sliders and pickers redraw charts in place, and
 // live charts that grow while a measurement runs. kvsim computes; widgets
-// only display, and nothing in kvsim imports widgets.
+// only display, and nothing in kvsim imports widgets. Widgets render to
+// HTML (Render, HTML); showing them in GoNB is package widgets/notebook's
+// job, the only one that links gonbui, so the kvsim command does not.
 //
 // # The page model
 //
 // ECharts (npm echarts, pinned in assets/package-lock.json, copied to
 // assets/dist by `make assets`, embedded with //go:embed) is about 1 MB, so it
-// goes on a page once: Setup shows it near the top of a notebook, Page
-// inlines it in the head of a standalone file. Every widget is a fragment
+// goes on a page once: notebook.Setup shows it (the Setup widget) near the
+// top of a notebook, Page inlines it in the head of a standalone file. Every widget is a fragment
 //
 //	<div class="kvw-root" id="kvw-KIND-HASH"> controls, views,
 //	  <script type="application/json" class="kvw-data"> states </script>
@@ -33,15 +35,15 @@
 //
 // # Notebook facts
 //
-//   - Display waits (at most 10 s) until GoNB has read the output: GoNB stops
-//     reading a cell's output pipe when its program ends, and a large output
-//     sent last (the 1 MB Setup) was otherwise cut off in 2 of 6 headless runs.
+//   - notebook.Display waits (at most 10 s) until GoNB has read the output
+//     (see widgets/notebook).
 //   - Outputs made by running cells are trusted in JupyterLab and draw. A
 //     notebook saved elsewhere (nbconvert, git) opens untrusted: JupyterLab
 //     strips scripts and each chart shows a line telling the reader to trust
 //     the notebook or rerun it. Tables need no script and always show.
-//   - LiveChart updates one output in place (Jupyter's update_display_data)
-//     through a display id that is random per run and not saved; updates
+//   - LiveChart updates one output in place (Jupyter's update_display_data,
+//     through the Screen notebook.NewLiveChart gives it) by a display id that
+//     is random per run and not saved; updates
 //     carry the chart only, at most one per Every (100 ms), and Done sends
 //     the last one, so the saved notebook holds the final chart.
 //   - Chart options are data: a go-echarts JavaScript function
@@ -50,7 +52,7 @@
 // # Errors
 //
 // Builders chain, so they keep their first mistake: HTML() returns it,
-// Render() and Display() show it as a red box where the widget would be,
+// Render() and notebook.Display show it as a red box where the widget would be,
 // and Err() reports building mistakes early. Errors start with "widgets:".
 //
 // # Browser checks

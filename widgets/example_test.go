@@ -39,7 +39,7 @@ func ExampleExplorer() {
 	fmt.Println("error:", err)
 	fmt.Println("states:", ex.States())
 	fmt.Println("chart elements:", strings.Count(html, `class="kvw-chart"`))
-	fmt.Println("start state shown without JavaScript:", strings.Contains(html, "<td>small</td><td>63.2</td>"))
+	fmt.Println("start state shown without JavaScript:", strings.Contains(html, `>small</td><td style="text-align:right">63.2</td>`))
 	// Output:
 	// error: <nil>
 	// states: 15

@@ -27,7 +27,7 @@ const MaxStates = 20000
 //		Select("model", "Model", names).
 //		Chart(func(at widgets.At) widgets.Charter { return hitRate(at.Index("model")) }, widgets.MarkX("cap")).
 //		Table(func(at widgets.At) report.Table { return summary(at.Index("model"), at.Index("cap")) }).
-//		Display()
+//		Render()
 //
 // Charts and fragments that come out identical for several states are
 // stored once, so a chart that depends on the model only costs one option
@@ -322,8 +322,5 @@ func (e *Explorer) HTML() (string, error) { return dropID(e.renderWithID("")) }
 
 // Render returns the explorer's HTML fragment; on error, a visible error box.
 func (e *Explorer) Render() string { return orError(e.HTML()) }
-
-// Display shows the explorer in the notebook (nothing outside GoNB).
-func (e *Explorer) Display() { display(e.Render()) }
 
 func (e *Explorer) renderWithID(id string) (string, string, error) { return renderPanel(e.panel, id) }

@@ -1,9 +1,8 @@
 package widgets
 
 import (
+	"crypto/rand"
 	"time"
-
-	"github.com/janpfeifer/gonb/gonbui"
 )
 
 // DefaultEvery is the least time between two updates of a LiveChart.
@@ -16,7 +15,7 @@ const DefaultEvery = 100 * time.Millisecond
 // HTML file hold the final chart. Updates carry the chart's option only,
 // never the library.
 //
-//	live := widgets.NewLiveChart()
+//	live := notebook.NewLiveChart() // a widgets.LiveChart shown in GoNB
 //	for i := range steps { measure(i); live.Update(plot(results)) }
 //	live.Done()
 type LiveChart struct {
@@ -32,16 +31,20 @@ type LiveChart struct {
 	latest    Charter // newest chart given to Update
 
 	now  func() time.Time
-	show func(displayID, html string)
+	show Screen
 }
 
-// NewLiveChart makes a live chart; nothing shows until the first Update.
-func NewLiveChart() *LiveChart {
+// NewLiveChart makes a live chart that sends its updates to screen;
+// nothing shows until the first Update.
+func NewLiveChart(screen Screen) *LiveChart {
+	if screen == nil {
+		screen = func(string, string) {}
+	}
 	return &LiveChart{
 		every: DefaultEvery, width: DefaultWidth, height: DefaultHeight,
-		displayID: "kvw-live-" + gonbui.UniqueID(), // transient: not saved with the notebook
+		displayID: "kvw-live-" + rand.Text(), // transient: not saved with the notebook
 		now:       time.Now,
-		show:      update,
+		show:      screen,
 	}
 }
 
@@ -65,6 +68,12 @@ func (l *LiveChart) Caption(text string) *LiveChart { l.caption = text; return l
 
 // Note puts a line of small text under the chart.
 func (l *LiveChart) Note(text string) *LiveChart { l.note = text; return l }
+
+// Screen is where a LiveChart's updates go: the output with displayID,
+// shown on first use and replaced in place after. widgets/notebook gives
+// GoNB's; nil sends them nowhere (a live chart then only keeps its newest
+// chart, for HTML and pages).
+type Screen func(displayID, html string)
 
 // Update shows c, now if Every has passed since the last update, else at
 // the next Update or at Done. c is read when it is sent, so passing the same

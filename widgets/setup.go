@@ -25,7 +25,10 @@ func SetupHTML() (string, error) {
 	return b.String(), nil
 }
 
-// Setup shows SetupHTML in the notebook: call it in one cell near the top.
-// The output is saved with the notebook, so an exported HTML file carries
-// the library too.
-func Setup() { display(orError(SetupHTML())) }
+// Setup is SetupHTML as a widget (an error shows as a red box); show it
+// once, near the top: notebook.Setup() does.
+func Setup() Widget { return setupWidget{} }
+
+type setupWidget struct{}
+
+func (setupWidget) Render() string { return orError(SetupHTML()) }

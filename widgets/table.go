@@ -13,7 +13,7 @@ import (
 // Table shows a kvsim/report table (units in the headings) as HTML. It
 // needs no script, so it reads the same in an untrusted notebook.
 //
-//	widgets.NewTable(report.ModelTable(specs)).Note("KV at fp16").Display()
+//	notebook.Display(widgets.NewTable(report.ModelTable(specs)).Note("KV at fp16"))
 type Table struct {
 	table report.Table
 	note  string
@@ -30,9 +30,6 @@ func (w *Table) HTML() (string, error) { return dropID(w.renderWithID("")) }
 
 // Render returns the table's HTML fragment; on error, a visible error box.
 func (w *Table) Render() string { return orError(w.HTML()) }
-
-// Display shows the table in the notebook (nothing outside GoNB).
-func (w *Table) Display() { display(w.Render()) }
 
 func (w *Table) renderWithID(id string) (string, string, error) {
 	if len(w.table.Columns) == 0 {

@@ -400,9 +400,8 @@ func TestLiveChartThrottlesAndFinishes(t *testing.T) {
 	clock := time.Unix(0, 0)
 	type shown struct{ id, html string }
 	var sent []shown
-	live := NewLiveChart()
+	live := NewLiveChart(func(id, html string) { sent = append(sent, shown{id, html}) })
 	live.now = func() time.Time { return clock }
-	live.show = func(id, html string) { sent = append(sent, shown{id, html}) }
 
 	step := func(ms int, points int) {
 		clock = clock.Add(time.Duration(ms) * time.Millisecond)
@@ -449,7 +448,7 @@ func TestLiveChartThrottlesAndFinishes(t *testing.T) {
 }
 
 func TestLiveChartWithoutDataSaysSo(t *testing.T) {
-	if _, err := NewLiveChart().HTML(); err == nil || !strings.Contains(err.Error(), "Update first") {
+	if _, err := NewLiveChart(nil).HTML(); err == nil || !strings.Contains(err.Error(), "Update first") {
 		t.Errorf("want the no-data error, got %v", err)
 	}
 }
@@ -472,8 +471,7 @@ func TestMissingLibraryNamesTheFix(t *testing.T) {
 
 func TestLiveChartShowsBadUpdates(t *testing.T) {
 	var sent []string
-	live := NewLiveChart()
-	live.show = func(_, html string) { sent = append(sent, html) }
+	live := NewLiveChart(func(_, html string) { sent = append(sent, html) })
 	err := live.Update(NewLineChart("t", Axis{}, Axis{}).Series("s", []float64{1}, []float64{1, 2}))
 	if err == nil || len(sent) != 1 || !strings.Contains(sent[0], "kvw-error") || live.Err() == nil {
 		t.Errorf("bad update: err %v, sent %q", err, sent)

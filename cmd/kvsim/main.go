@@ -1,27 +1,42 @@
 // Command kvsim measures, predicts and explains what a KV cache does for
-// transformer inference. Run `kvsim help` for the subcommands.
+// transformer inference. Run `kvsim help` for the subcommands. Each
+// command is a thin layer: flags in, a kvsim call, a table or JSON out.
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+
+	"kvcache/kvsim/model"
 )
 
 // command is one subcommand: a line of help and the function that runs it.
 type command struct {
 	summary string
-	run     func(args []string, env *env) error
+	run     func(args []string, e *env) error
 }
 
-// env carries the process's streams so tests can run commands in memory.
+// env carries the process's streams so tests can run commands in memory,
+// and its context, cancelled by an interrupt.
 type env struct {
 	stdout, stderr   io.Writer
 	stderrIsTerminal bool
+	ctx              context.Context // nil: never cancelled
+}
+
+func (e *env) context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 func commands() map[string]command {
@@ -37,8 +52,11 @@ func commands() map[string]command {
 }
 
 func main() {
-	e := &env{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)}
-	os.Exit(run(os.Args[1:], e))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr), ctx: ctx}
+	code := run(os.Args[1:], e)
+	stop()
+	os.Exit(code)
 }
 
 // run executes one command line and returns the process exit code:
@@ -90,28 +108,110 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// flags is a command's flag set with what every command does with it:
+// usage text, parsing around positional arguments, and which flags were
+// given.
+type flags struct {
+	*flag.FlagSet
+	given map[string]bool
+}
+
+// newFlags makes a command's flag set; usage is printed above the flags by -h.
+func newFlags(name, usage string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), given: map[string]bool{}}
+	f.Usage = func() {
+		fmt.Fprint(f.Output(), usage)
+		f.PrintDefaults()
+	}
+	return f
+}
+
 // parse parses flags that may come before, between or after positional
-// arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string, e *env) ([]string, error) {
-	fs.SetOutput(e.stderr)
+// arguments and returns the positional ones; more than maxArgs is a usage
+// error that says what to do instead (hint).
+func (f *flags) parse(args []string, e *env, maxArgs int, hint string) ([]string, error) {
+	f.SetOutput(e.stderr)
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
 			return nil, usageError{err.Error()}
 		}
-		args = fs.Args()
+		args = f.Args()
 		if len(args) == 0 {
-			return positional, nil
+			break
 		}
 		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
+			positional = append(positional, args[1:]...)
+			break
 		}
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+	f.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
+	if len(positional) > maxArgs {
+		return nil, usagef("unexpected argument %s; %s", joinQuoted(positional[maxArgs:]), hint)
+	}
+	return positional, nil
+}
+
+// alias registers old as another name of the string flag name (users'
+// scripts rely on old names); given() answers for both.
+func (f *flags) alias(old, name string) {
+	fl := f.Lookup(name)
+	f.Var(fl.Value, old, "alias of --"+name)
+}
+
+// pick is the value of flag name or its alias old, whichever was given;
+// both given with different values is a usage error.
+func (f *flags) pick(name, old string) (string, bool, error) {
+	v := f.Lookup(name).Value.String()
+	switch {
+	case f.given[name] && f.given[old]:
+		return "", false, usagef("give --%s or its old name --%s, not both", name, old)
+	case f.given[name] || f.given[old]:
+		return v, true, nil
+	}
+	return v, false, nil
+}
+
+// atLeast is a usage error for the first integer flag below its minimum.
+func atLeast(checks ...minimum) error {
+	for _, c := range checks {
+		if c.value < c.min {
+			return usagef("--%s %d: give at least %d", c.flag, c.value, c.min)
+		}
+	}
+	return nil
+}
+
+type minimum struct {
+	flag       string
+	value, min int
+}
+
+// addModelFileFlag registers --model-file, which adds models from JSON.
+func addModelFileFlag(f *flags) *string {
+	return f.String("model-file", "", "add models from a JSON `FILE` (one spec or an array; see README)")
+}
+
+// loadCatalog returns the presets plus the models of file, if given.
+func loadCatalog(file string) (*model.Catalog, error) {
+	cat := model.NewCatalog()
+	if file != "" {
+		if err := cat.LoadFile(file); err != nil {
+			return nil, err
+		}
+	}
+	return cat, nil
+}
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func isTerminal(f *os.File) bool {
@@ -126,4 +226,15 @@ func joinQuoted(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

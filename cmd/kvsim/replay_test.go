@@ -27,7 +27,7 @@ const (
 
 func TestReplayJSONHasOneObjectPerCapacity(t *testing.T) {
 	path := writeTrace(t, line1, line2)
-	code, out, stderr := kvsim(t, "replay", "--trace", path, "--capacity-blocks", "1,2,unbounded", "--json")
+	code, out, stderr := kvsim(t, "replay", "--trace", path, "--capacity-blocks", "1,2,unbounded", "--eviction", "lru", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -93,6 +93,7 @@ func TestReplayErrors(t *testing.T) {
 		{[]string{"--trace", good, "--capacity-blocks", "-5"}, 2, "at least 1 block"},
 		{[]string{"--trace", good, "--capacity-blocks", "ten"}, 2, "not a whole number"},
 		{[]string{"--trace", good, "--capacity-blocks", "10", "--policy", "mru"}, 2, `unknown policy "mru"`},
+		{[]string{"--trace", good, "--capacity-blocks", "10", "--eviction", "lru", "--policy", "fifo"}, 2, "not both"},
 		{[]string{"--workload", "chatbot", "--capacity-blocks", "10"}, 2, `unknown workload "chatbot"`},
 		{[]string{"--trace", good, "--capacity-blocks", "10", "--block-tokens", "16"}, 2, "fixes its blocks at 512"},
 		{[]string{"--workload", "rag", "--capacity-bytes", "8GiB"}, 2, "needs --model"},

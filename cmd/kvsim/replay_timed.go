@@ -13,6 +13,7 @@ import (
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/sim"
+	"kvcache/kvsim/study"
 )
 
 // timedFlags are replay's flags for the timed serving replay only.
@@ -65,9 +66,9 @@ func (t timedFlags) check(fs *flag.FlagSet, timed bool) (*pendingFile, error) {
 	return createPending(*t.requestsCSV)
 }
 
-// config is the serving configuration the flags ask for.
-func (t timedFlags) config(c sim.Config) sim.ServeConfig {
-	return sim.ServeConfig{Config: c, Scheduler: *t.scheduler, ChunkTokens: *t.chunkTokens, DecodeMemory: *t.decodeMemory}
+// serving is the scheduling the flags ask for.
+func (t timedFlags) serving() study.Serving {
+	return study.Serving{Scheduler: *t.scheduler, ChunkTokens: *t.chunkTokens, DecodeMemory: *t.decodeMemory}
 }
 
 // pendingFile is a file written beside its destination and renamed into

@@ -5,26 +5,58 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // tinyReport are report flags that make every study take a fraction of a second.
 var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
 
-func TestReportWritesThePageAndTheData(t *testing.T) {
+// tiny is one run of kvsim report with the default picks and tinyReport,
+// shared by the tests that read what it wrote.
+var tiny struct {
+	once                sync.Once
+	out, stdout, stderr string
+	code                int
+}
+
+// tinyReportRun runs kvsim report once per test binary (into a folder
+// TestMain removes) and returns its folder and output.
+func tinyReportRun(t *testing.T) (out, stdout, stderr string) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join("..", "..", "widgets", "assets", "dist", "echarts.min.js")); err != nil {
 		t.Skipf("kvsim report needs the ECharts library: run `make assets` first (%v)", err)
 	}
-	out := filepath.Join(t.TempDir(), "r")
-	code, stdout, stderr := kvsim(t, append([]string{"report", "--out", out}, tinyReport...)...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	tiny.once.Do(func() {
+		tiny.out = filepath.Join(reportTemp, "r")
+		tiny.code, tiny.stdout, tiny.stderr = kvsim(t, append([]string{"report", "--out", tiny.out}, tinyReport...)...)
+	})
+	if tiny.code != 0 {
+		t.Fatalf("kvsim report: exit %d: %s", tiny.code, tiny.stderr)
 	}
+	return tiny.out, tiny.stdout, tiny.stderr
+}
+
+var reportTemp string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kvsim-report-test-")
+	if err != nil {
+		panic(err)
+	}
+	reportTemp = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestReportWritesThePageAndTheData(t *testing.T) {
+	out, stdout, stderr := tinyReportRun(t)
 	if stderr != "" {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/policies.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}

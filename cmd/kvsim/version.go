@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 
 	"kvcache/kvsim/buildinfo"
@@ -17,18 +16,10 @@ has no commit.
 `
 
 func runVersion(args []string, e *env) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), versionUsage)
-		fs.PrintDefaults()
-	}
-	rest, err := parse(fs, args, e)
-	if err != nil {
+	f := newFlags("version", versionUsage)
+	asJSON := f.Bool("json", false, "print JSON")
+	if _, err := f.parse(args, e, 0, "version takes no arguments"); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q: version takes no arguments", rest[0])
 	}
 	info := buildinfo.Read()
 	if *asJSON {
@@ -44,6 +35,6 @@ func runVersion(args []string, e *env) error {
 	if info.CommitTime != "" {
 		commit += ", " + info.CommitTime
 	}
-	_, err = fmt.Fprintf(e.stdout, "kvsim %s (module %s)\ncommit   %s\ngo       %s %s\n", info.Version, info.Module, commit, info.GoVersion, info.Platform)
+	_, err := fmt.Fprintf(e.stdout, "kvsim %s (module %s)\ncommit   %s\ngo       %s %s\n", info.Version, info.Module, commit, info.GoVersion, info.Platform)
 	return err
 }

@@ -1,20 +1,18 @@
 package cost
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"sync"
-	"time"
 
 	"kvcache/kvsim/model"
 )
 
 // Calibration holds the rates measured on this machine. Any measurement
 // may fill it: MeasureDecoderKernels (the default) times the decoder's own
-// code and fills Ops too; MeasureGoKernels times plain Go loops and leaves
-// Ops nil, so this-cpu is then priced by the roofline alone.
+// code and fills Ops too; a measurement that leaves Ops nil has this-cpu
+// priced by the roofline alone.
 type Calibration struct {
 	MatmulFLOPS     float64 `json:"matmul_flops"`     // batched float32 matmul, all goroutines (prefill, uncached)
 	MatvecFLOPS     float64 `json:"matvec_flops"`     // float32 matrix-vector product over 32 MiB, all goroutines (cached decode)
@@ -119,137 +117,11 @@ func (c *Calibrator) Hardware() (Hardware, error) {
 	return cal.Hardware()
 }
 
-// Sizes of the calibration kernels: shapes like the decoder's on the tiny
-// models (d_model 256-768), large enough that a kernel takes milliseconds.
+// Sizes of the calibration probes kept beside the decoder's own (kernelcal.go).
 const (
-	calMatmulRows = 128     // tokens of a prefill
-	calMatmulIn   = 512     // input width
-	calMatmulOut  = 512     // output width
-	calMatvecOut  = 4096    // rows of the matrix-vector product: 32 MiB of float32 weights
-	calMatvecIn   = 2048    // its input width
-	calStreamLen  = 4 << 20 // floats per triad array: 3 x 16 MiB
-	calForkJoins  = 2000    // empty parallel-fors timed together
-	calKernelTime = 60 * time.Millisecond
+	calStreamLen = 4 << 20 // floats per triad array: 3 x 16 MiB
+	calForkJoins = 2000    // empty parallel-fors timed together
 )
-
-// MeasureGoKernels times plain Go float32 kernels parallel over GOMAXPROCS
-// goroutines: a blocked matmul, a matrix-vector product, a streaming triad
-// and an empty fork-join. Each kernel runs repeatedly for about 60 ms and
-// the fastest run counts. It takes about a third of a second.
-func MeasureGoKernels() (Calibration, error) {
-	start := time.Now()
-	workers := runtime.GOMAXPROCS(0)
-	mem, err := physicalMemory()
-	if err != nil {
-		return Calibration{}, err
-	}
-	c := Calibration{Threads: workers, MemoryBytes: mem, Method: "kvsim/cost Go float32 kernels (matmul, matvec, triad, fork-join)"}
-
-	x := filled(calMatmulRows*calMatmulIn, 1)
-	w := filled(calMatmulOut*calMatmulIn, 2)
-	y := make([]float32, calMatmulRows*calMatmulOut)
-	sec := bestSeconds(func() { matmul(y, x, w, calMatmulRows, calMatmulIn, calMatmulOut, workers) })
-	c.MatmulFLOPS = 2 * calMatmulRows * calMatmulIn * calMatmulOut / sec
-
-	wv := filled(calMatvecOut*calMatvecIn, 3)
-	xv := filled(calMatvecIn, 4)
-	yv := make([]float32, calMatvecOut)
-	sec = bestSeconds(func() { matmul(yv, xv, wv, 1, calMatvecIn, calMatvecOut, workers) })
-	c.MatvecFLOPS = 2 * calMatvecOut * calMatvecIn / sec
-
-	a, b, d := make([]float32, calStreamLen), filled(calStreamLen, 5), filled(calStreamLen, 6)
-	sec = bestSeconds(func() { triad(a, b, d, 0.5, workers) })
-	c.StreamBandwidth = 3 * 4 * calStreamLen / sec
-
-	t0 := time.Now()
-	for range calForkJoins {
-		parallelFor(workers, workers, func(lo, hi int) {})
-	}
-	c.ForkJoinSeconds = time.Since(t0).Seconds() / calForkJoins
-
-	c.Took = time.Since(start).Seconds()
-	if sink(y)+sink(yv)+sink(a) == 0 {
-		return c, errors.New("cost: calibration kernels produced zeros")
-	}
-	return c, nil
-}
-
-// bestSeconds runs f until about calKernelTime has passed (at least once,
-// at most 100 times) and returns the fastest run: the rate the machine
-// reaches when nothing else intervenes.
-func bestSeconds(f func()) float64 {
-	best := math.Inf(1)
-	deadline := time.Now().Add(calKernelTime)
-	for i := 0; i < 100 && (i == 0 || time.Now().Before(deadline)); i++ {
-		t := time.Now()
-		f()
-		best = min(best, time.Since(t).Seconds())
-	}
-	return max(best, 1e-9)
-}
-
-// matmul computes y[t][o] = sum_i x[t][i] w[o][i] for rows t, the weight
-// matrix w stored (out, in) row-major as in llama2.c. Output rows are split
-// over workers; tiles of 16 weight rows stay in cache while every input row
-// passes over them. rows = 1 is the matrix-vector product.
-func matmul(y, x, w []float32, rows, in, out, workers int) {
-	const tile = 16
-	parallelFor((out+tile-1)/tile, workers, func(lo, hi int) {
-		for ob := lo * tile; ob < min(hi*tile, out); ob += tile {
-			oe := min(ob+tile, out)
-			for t := range rows {
-				xr := x[t*in : (t+1)*in]
-				yr := y[t*out : (t+1)*out]
-				for o := ob; o < oe; o++ {
-					yr[o] = dot(xr, w[o*in:(o+1)*in])
-				}
-			}
-		}
-	})
-}
-
-// dot is a float32 dot product with four independent accumulators.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// triad computes a = b + s*c in parallel: 3 x 4 bytes per element.
-func triad(a, b, c []float32, s float32, workers int) {
-	parallelFor(len(a), workers, func(lo, hi int) {
-		aa, bb, cc := a[lo:hi], b[lo:hi], c[lo:hi]
-		for i := range aa {
-			aa[i] = bb[i] + s*cc[i]
-		}
-	})
-}
-
-// parallelFor splits [0, n) into one contiguous chunk per worker and waits
-// for all of them.
-func parallelFor(n, workers int, body func(lo, hi int)) {
-	workers = max(1, min(workers, n))
-	var wg sync.WaitGroup
-	for k := range workers {
-		lo, hi := k*n/workers, (k+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
 
 // filled returns n deterministic values in [-0.5, 0.5).
 func filled(n int, seed uint32) []float32 {

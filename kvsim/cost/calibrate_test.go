@@ -69,68 +69,6 @@ func TestCalibrationBecomesThisCPU(t *testing.T) {
 	}
 }
 
-func TestMeasureGoKernels(t *testing.T) {
-	c := NewCalibrator(MeasureGoKernels)
-	cal, err := c.Calibration()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, v := range map[string]float64{"matmul": cal.MatmulFLOPS, "matvec": cal.MatvecFLOPS, "stream": cal.StreamBandwidth} {
-		if !(v > 0) || math.IsInf(v, 0) {
-			t.Errorf("%s rate %g", name, v)
-		}
-	}
-	// Plain Go kernels on a CPU: far below a GPU, well above a toy.
-	if cal.MatmulFLOPS < 1e8 || cal.MatmulFLOPS > 1e13 {
-		t.Errorf("matmul %g FLOP/s is not a CPU figure", cal.MatmulFLOPS)
-	}
-	if cal.Threads < 1 || cal.MemoryBytes < 1<<28 {
-		t.Errorf("threads %d, memory %d", cal.Threads, cal.MemoryBytes)
-	}
-	if h, _ := cal.Hardware(); cal.Ops != nil || h.CPU != nil {
-		t.Error("plain Go loops measure no decoder operation costs, so this-cpu stays a roofline")
-	}
-	again, _ := c.Calibration()
-	if again != cal {
-		t.Error("second call measured again")
-	}
-}
-
-func TestCalibrationKernelsAreCorrect(t *testing.T) {
-	const rows, in, out = 3, 37, 21
-	x, w := filled(rows*in, 7), filled(out*in, 8)
-	y := make([]float32, rows*out)
-	matmul(y, x, w, rows, in, out, 2)
-	for r := range rows {
-		for o := range out {
-			var want float64
-			for i := range in {
-				want += float64(x[r*in+i]) * float64(w[o*in+i])
-			}
-			if math.Abs(float64(y[r*out+o])-want) > 1e-4 {
-				t.Fatalf("y[%d][%d] = %v, want %v", r, o, y[r*out+o], want)
-			}
-		}
-	}
-	a, b, c := make([]float32, 1001), filled(1001, 1), filled(1001, 2)
-	triad(a, b, c, 0.5, 3)
-	for i := range a {
-		if a[i] != b[i]+0.5*c[i] {
-			t.Fatalf("triad a[%d] = %v", i, a[i])
-		}
-	}
-}
-
-// BenchmarkMeasureGoKernels shows how long calibrating this-cpu takes
-// (one op = one full calibration).
-func BenchmarkMeasureGoKernels(b *testing.B) {
-	for b.Loop() {
-		if _, err := MeasureGoKernels(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // The decoder-kernel calibration, the default, measures every rate and
 // every operation cost and turns into a this-cpu preset that carries them;
 // its method names the code it timed.

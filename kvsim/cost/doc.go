@@ -191,14 +191,14 @@
 //	KVCACHE_CPU_CHECK=1 go test -count=1 -run ThisCPUPredictsBench -v ./kvsim/cost   # make cpucheck: a report (ratios and verdicts), never a failure for timing
 //	kvsim bench --model gpt-tiny --predict
 //
-// Before these costs, this-cpu was a roofline over the same four rates
-// MeasureGoKernels still measures (plain Go loops: a blocked matmul 128 x
-// 512 by 512 x 512, a matrix-vector product over 32 MiB, a triad over 3 x
-// 16 MiB, an empty fork-join, about a quarter of a second; Ops stays nil,
-// so a kernel reused by M rows runs at min(matmul, M x matvec) and
-// element-wise work is memory traffic only). On the same runs it was off by
-// -6% to +157% with a cache and +282% to +390% without; the roofline with
-// the decoder's kernels' rates by -2% to -49% and -39% to -50%.
+// Before these costs, this-cpu was a roofline over four rates measured with
+// plain Go loops (a blocked matmul 128 x 512 by 512 x 512, a matrix-vector
+// product over 32 MiB, a triad over 3 x 16 MiB, an empty fork-join), so a
+// kernel reused by M rows ran at min(matmul, M x matvec) and element-wise
+// work was memory traffic only. On the same runs it was off by -6% to +157%
+// with a cache and +282% to +390% without; the roofline with the decoder's
+// kernels' rates by -2% to -49% and -39% to -50%. Those loops are gone: the
+// decoder's own code is what this-cpu times.
 //
 // # Serving
 //

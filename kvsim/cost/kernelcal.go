@@ -430,12 +430,6 @@ func normals(n int, seed uint64) []float32 {
 	return v
 }
 
-func alignedNormals(n int, seed uint64) []float32 {
-	v := kernels.Aligned(n)
-	copy(v, normals(n, seed))
-	return v
-}
-
 // copyTask copies src to dst over the indices it is given.
 type copyTask struct{ dst, src []float32 }
 

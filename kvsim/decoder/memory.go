@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"kvcache/kvsim/report"
+	"kvcache/kvsim/units"
 )
 
 // Memory is what a run allocates, in bytes.
@@ -52,6 +52,6 @@ func checkMemory(name string, need Memory, override int64) error {
 		return nil
 	}
 	return fmt.Errorf("decoder: model %s needs %s of memory in float32 (weights %s, KV cache %s, activations %s, logits %s) but only %s is available; pick a smaller model (kvsim models) or fewer tokens",
-		name, report.Bytes(float64(need.Total)), report.Bytes(float64(need.Weights)), report.Bytes(float64(need.KVCache)),
-		report.Bytes(float64(need.Activation)), report.Bytes(float64(need.Logits)), report.Bytes(float64(avail)))
+		name, units.Bytes(float64(need.Total)), units.Bytes(float64(need.Weights)), units.Bytes(float64(need.KVCache)),
+		units.Bytes(float64(need.Activation)), units.Bytes(float64(need.Logits)), units.Bytes(float64(avail)))
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/units"
 )
 
 // ModelTable lists architectures with their derived sizes.
@@ -25,8 +26,8 @@ func ModelTable(specs []model.Spec) Table {
 		p := s.Params()
 		t.AddRow(s.Name, s.Family, strconv.Itoa(s.Layers), strconv.Itoa(s.DModel),
 			strconv.Itoa(s.Heads), strconv.Itoa(s.KVHeads), strconv.Itoa(s.HeadDim), attn,
-			Count(float64(p.Total)), Count(float64(p.Active)),
-			Bytes(float64(s.KVBytesPerToken(model.FP16))), strconv.Itoa(s.MaxContext))
+			units.Count(float64(p.Total)), units.Count(float64(p.Active)),
+			units.Bytes(float64(s.KVBytesPerToken(model.FP16))), strconv.Itoa(s.MaxContext))
 	}
 	return t
 }
@@ -59,31 +60,31 @@ func ModelDetail(s model.Spec) Table {
 	add("tied embeddings", strconv.FormatBool(s.TiedEmbeddings))
 
 	p := s.Params()
-	add("params total", fmt.Sprintf("%s (%d)", Count(float64(p.Total)), p.Total))
-	add("params active", fmt.Sprintf("%s (%d)", Count(float64(p.Active)), p.Active))
+	add("params total", fmt.Sprintf("%s (%d)", units.Count(float64(p.Total)), p.Total))
+	add("params active", fmt.Sprintf("%s (%d)", units.Count(float64(p.Active)), p.Active))
 	for _, part := range []struct {
 		name string
 		n    int64
 	}{{"embedding", p.Embedding}, {"positions", p.Positions}, {"attention", p.Attention}, {"dense MLP", p.DenseMLP},
 		{"experts", p.Experts}, {"router", p.Router}, {"norms", p.Norms}, {"LM head", p.LMHead}} {
 		if part.n > 0 {
-			add("  "+part.name, Count(float64(part.n)))
+			add("  "+part.name, units.Count(float64(part.n)))
 		}
 	}
 	for _, d := range model.DTypes() {
-		add("weights "+string(d), Bytes(float64(s.WeightBytes(d))))
+		add("weights "+string(d), units.Bytes(float64(s.WeightBytes(d))))
 	}
 	for _, d := range model.DTypes() {
 		kv := s.KVBytesPerToken(d)
-		add("KV/token "+string(d), fmt.Sprintf("%s (%d B)", Bytes(float64(kv)), kv))
+		add("KV/token "+string(d), fmt.Sprintf("%s (%d B)", units.Bytes(float64(kv)), kv))
 	}
-	add("KV at max context fp16", Bytes(float64(s.KVBytes(s.MaxContext, model.FP16))))
+	add("KV at max context fp16", units.Bytes(float64(s.KVBytes(s.MaxContext, model.FP16))))
 	for _, l := range []int{0, 1023, s.MaxContext - 1} {
 		if l >= s.MaxContext {
 			continue
 		}
 		add(fmt.Sprintf("decode FLOPs after %d tokens", l), fmt.Sprintf("%s cached, %s uncached",
-			Count(s.DecodeFLOPs(l, true)), Count(s.DecodeFLOPs(l, false))))
+			units.Count(s.DecodeFLOPs(l, true)), units.Count(s.DecodeFLOPs(l, false))))
 	}
 	if s.Source != "" {
 		add("source", s.Source)

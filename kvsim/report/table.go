@@ -9,10 +9,33 @@ import (
 	"text/tabwriter"
 )
 
-// Column is a table heading with its unit ("" when unitless).
+// Column is a table heading with its unit ("" when unitless). Align and
+// Colors only shape the HTML form.
 type Column struct {
-	Name string
-	Unit string
+	Name   string
+	Unit   string
+	Align  Align             // "": the first column left, the others right
+	Colors map[string]string // cell text -> CSS colour, e.g. a verdict column
+}
+
+// Align is where a column's cells sit in HTML.
+type Align string
+
+// Alignments.
+const (
+	Left  Align = "left"
+	Right Align = "right"
+)
+
+// align is the column's alignment, with the default filled in.
+func (t Table) align(i int) Align {
+	if a := t.Columns[i].Align; a != "" {
+		return a
+	}
+	if i == 0 {
+		return Left
+	}
+	return Right
 }
 
 // Heading is the column name with its unit in brackets.
@@ -93,27 +116,36 @@ func (t Table) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// HTML renders the table as a self-contained, styled HTML fragment.
+// HTML renders the table as a self-contained, styled HTML fragment: the
+// one table renderer of kvsim (widgets and pages show tables through it).
+// Alignment is written on every cell, since JupyterLab's own table style
+// right-aligns cells and outranks a class.
 func (t Table) HTML() string {
 	var b strings.Builder
 	b.WriteString(`<div class="kvsim-table"><style>` +
 		`.kvsim-table table{border-collapse:collapse;font:13px system-ui,sans-serif}` +
-		`.kvsim-table th,.kvsim-table td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}` +
-		`.kvsim-table th:first-child,.kvsim-table td:first-child{text-align:left}` +
+		`.kvsim-table th,.kvsim-table td{padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top}` +
 		`.kvsim-table th{background:#f3f4f6}.kvsim-table caption{font-weight:600;text-align:left;padding:4px 0}` +
 		`</style><table>`)
 	if t.Title != "" {
 		fmt.Fprintf(&b, "<caption>%s</caption>", html.EscapeString(t.Title))
 	}
 	b.WriteString("<thead><tr>")
-	for _, h := range t.headings() {
-		fmt.Fprintf(&b, "<th>%s</th>", html.EscapeString(h))
+	for i, h := range t.headings() {
+		fmt.Fprintf(&b, `<th style="text-align:%s">%s</th>`, t.align(i), html.EscapeString(h))
 	}
 	b.WriteString("</tr></thead><tbody>")
 	for _, r := range t.Rows {
 		b.WriteString("<tr>")
-		for _, c := range r {
-			fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(c))
+		for i, c := range r {
+			style := "text-align:" + string(Right)
+			if i < len(t.Columns) {
+				style = "text-align:" + string(t.align(i))
+				if color := t.Columns[i].Colors[c]; color != "" {
+					style += ";color:" + color + ";font-weight:600"
+				}
+			}
+			fmt.Fprintf(&b, `<td style="%s">%s</td>`, html.EscapeString(style), html.EscapeString(c))
 		}
 		b.WriteString("</tr>")
 	}

@@ -41,25 +41,6 @@ func TestTableFormats(t *testing.T) {
 	}
 }
 
-func TestUnits(t *testing.T) {
-	cases := map[string]string{
-		Count(174.6e9):         "174.6B",
-		Count(5919000):         "5.919M",
-		Count(3.2e15):          "3.2P",
-		Bytes(327680):          "320 KiB",
-		Bytes(512):             "512 B",
-		Bytes(1.5 * (1 << 30)): "1.5 GiB",
-		Seconds(0.0123):        "12.3 ms",
-		Seconds(42e-6):         "42 µs",
-		Seconds(2.5):           "2.5 s",
-	}
-	for got, want := range cases {
-		if got != want {
-			t.Errorf("got %q, want %q", got, want)
-		}
-	}
-}
-
 func TestModelTableHasEveryModel(t *testing.T) {
 	specs := model.NewCatalog().Specs()
 	tb := ModelTable(specs)
@@ -69,6 +50,24 @@ func TestModelTableHasEveryModel(t *testing.T) {
 	for i, r := range tb.Rows {
 		if len(r) != len(tb.Columns) {
 			t.Errorf("row %d has %d cells for %d columns", i, len(r), len(tb.Columns))
+		}
+	}
+}
+
+func TestHTMLAlignsAndColours(t *testing.T) {
+	tb := Table{Columns: []Column{{Name: "claim"}, {Name: "verdict", Align: Left, Colors: map[string]string{"holds": "#047857"}}, {Name: "n"}}}
+	tb.AddRow("a", "holds", "1")
+	tb.AddRow("b", "does not hold", "2")
+	h := tb.HTML()
+	for _, want := range []string{
+		`<td style="text-align:left">a</td>`,
+		`<td style="text-align:left;color:#047857;font-weight:600">holds</td>`,
+		`<td style="text-align:left">does not hold</td>`,
+		`<td style="text-align:right">2</td>`,
+		`<th style="text-align:right">n</th>`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("html lacks %s:\n%s", want, h)
 		}
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"kvcache/kvsim/cache"
 )
@@ -119,29 +120,25 @@ func (p *Prepared) SweepCapacity(cfg SweepConfig) (Sweep, error) {
 }
 
 // parallel calls do(0..n-1) over workers goroutines (0 means GOMAXPROCS)
-// and returns the error of the lowest failing index. Each call must write
-// only its own results.
+// and returns the error of the lowest failing index, so a failing sweep
+// reports the same error however the goroutines interleave. Each call must
+// write only its own results.
 func parallel(n, workers int, do func(i int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	errs := make([]error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = do(i)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(workers)
 	for i := range n {
-		next <- i
+		g.Go(func() error { errs[i] = do(i); return nil })
 	}
-	close(next)
-	wg.Wait()
+	g.Wait()
+	return firstError(errs)
+}
+
+// firstError is the first non-nil error, or nil.
+func firstError(errs []error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err

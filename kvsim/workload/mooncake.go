@@ -84,12 +84,8 @@ type mooncakeLine struct {
 // directories and devices before reading; a named pipe is read as a stream
 // (kvsim replay --trace <(zcat trace.jsonl.gz)).
 func LoadMooncake(path string, opts ReadOptions) (Workload, ReadReport, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return Workload{}, ReadReport{}, fmt.Errorf("workload: open trace: %w", err)
-	}
-	if kind := specialKind(info.Mode()); kind != "" {
-		return Workload{}, ReadReport{}, fmt.Errorf("workload: trace %s is %s: give a Mooncake JSON Lines file (one request per line)", path, kind)
+	if err := CheckTracePath(path); err != nil {
+		return Workload{}, ReadReport{}, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -97,6 +93,19 @@ func LoadMooncake(path string, opts ReadOptions) (Workload, ReadReport, error) {
 	}
 	defer f.Close()
 	return ReadMooncake(f, filepath.Base(path), opts)
+}
+
+// CheckTracePath says, without reading it, whether path can be a trace:
+// it exists and is a regular file or a named pipe.
+func CheckTracePath(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("workload: open trace: %w", err)
+	}
+	if kind := specialKind(info.Mode()); kind != "" {
+		return fmt.Errorf("workload: trace %s is %s: give a Mooncake JSON Lines file (one request per line)", path, kind)
+	}
+	return nil
 }
 
 // specialKind names what a trace path is when it is neither a regular file

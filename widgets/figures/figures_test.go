@@ -1,15 +1,15 @@
 package figures
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
 	"strings"
 	"testing"
 
-	"kvcache/kvsim/cost"
-	"kvcache/kvsim/model"
-	"kvcache/kvsim/workload"
+	"kvcache/kvsim/study"
 	"kvcache/widgets"
 )
 
@@ -134,36 +134,26 @@ func points(t *testing.T, c chart, series int) []float64 {
 	return ys
 }
 
-func specs(t *testing.T, names ...string) []model.Spec {
-	t.Helper()
-	cat := model.NewCatalog()
-	out := make([]model.Spec, len(names))
-	for i, n := range names {
-		s, err := cat.Lookup(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = s
-	}
-	return out
-}
+var ctx = context.Background()
 
-func hardware(t *testing.T, names ...string) []cost.Hardware {
+// tinyLab sizes every study to take a fraction of a second.
+func tinyLab(t *testing.T) *study.Lab {
 	t.Helper()
-	out := make([]cost.Hardware, len(names))
-	for i, n := range names {
-		h, err := cost.LookupHardware(n, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = h
+	lab, err := study.NewLab(study.DefaultPicks(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	lab.Log = nil
+	lab.Sizes = study.Sizes{Prompt: 4, New: 10, LongPrompt: 4, LongNew: 24, CacheTokens: []int{8, 16}, CapacityPoints: 8, SeriesPoints: 20, ContextPoints: 5}
+	return lab
 }
 
 func TestPredictedLatency(t *testing.T) {
-	p, err := Predict(PredictConfig{Models: specs(t, "gpt3-125m", "gpt3-1.3b", "llama2-7b"), Hardware: hardware(t, "h100-sxm", "l4"),
-		Points: 5, Prompt: 128, New: 64, StartModel: "gpt3-1.3b", StartHardware: "l4"})
+	lab := tinyLab(t)
+	s := lab.PredictSettings()
+	s.Models, s.Hardware = s.Models[:3], s.Hardware[:2] // gpt3-125m, -350m, -760m on a100-40gb, a100-80gb
+	s.StartModel, s.StartHardware = s.Models[1].Name, s.Hardware[1].Name
+	p, err := study.Predict(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +162,7 @@ func TestPredictedLatency(t *testing.T) {
 		t.Fatalf("%d controls, %d states, %d views", len(pn.Controls), len(pn.States), len(pn.Views))
 	}
 	if pn.Controls[0].Start != 1 || pn.Controls[1].Start != 1 {
-		t.Errorf("pickers start at %d, %d; want gpt3-1.3b on l4", pn.Controls[0].Start, pn.Controls[1].Start)
+		t.Errorf("pickers start at %d, %d; want the second model on the second hardware", pn.Controls[0].Start, pn.Controls[1].Start)
 	}
 	// The size chart depends on hardware and mode only: 4 options, not 12.
 	sizes := map[int]bool{}
@@ -188,83 +178,51 @@ func TestPredictedLatency(t *testing.T) {
 			t.Errorf("%q: axes %q, %q lack units", c.Title.Text, c.XAxis[0].Name, c.YAxis[0].Name)
 		}
 	}
-	// Without a cache a step costs more at long context, and the speedup grows with it.
+	// The chart draws the study's points.
 	c := decode(t, pn.Options[pn.States[0][0]])
 	cached, uncached := points(t, c, 0), points(t, c, 1)
-	if n := len(cached); n != 5 || !(uncached[n-1] > cached[n-1]) || !(uncached[n-1] > uncached[0]) {
+	curve := p.Curves[0][0][0]
+	if n := len(cached); n != 5 || cached[n-1] != study.Round4(1e3*curve.Points[n-1].CachedSeconds) || !(uncached[n-1] > cached[n-1]) {
 		t.Errorf("latency points cached %v uncached %v", cached, uncached)
-	}
-	if _, err := Predict(PredictConfig{Models: specs(t, "gpt3-125m"), Hardware: hardware(t, "l4"), StartModel: "gpt3-175b"}); err == nil || !strings.Contains(err.Error(), "gpt3-175b") {
-		t.Errorf("unknown start model: %v", err)
-	}
-	if _, err := Predict(PredictConfig{}); err == nil {
-		t.Error("an empty grid gave no error")
 	}
 }
 
-func TestKVMemoryAndFits(t *testing.T) {
-	k := KVStudy{Models: specs(t, "gpt3-175b", "llama3-70b", "mistral-7b", "deepseek-v3", "llama3.1-405b"), DTypes: []model.DType{model.FP16, model.FP8, model.INT4}}
-	h := hardware(t, "h100-sxm")[0]
-	var err error
-	if k.Fits, err = KVFits(k.Models, h, model.BF16); err != nil {
+func TestKVMemoryAndTable(t *testing.T) {
+	lab := tinyLab(t)
+	s := lab.KVSettings()
+	k, err := study.KV(ctx, s)
+	if err != nil {
 		t.Fatal(err)
 	}
 	pn := render(t, KVMemory(k))
 	if len(pn.Controls) != 1 || len(pn.Controls[0].Labels) != 3 || len(pn.States) != 3 || len(pn.Options) != 6 {
 		t.Fatalf("controls %+v, %d states, %d options", pn.Controls, len(pn.States), len(pn.Options))
 	}
-	// fp16 bars: 2 x layers x kv_heads x head_dim x 2 bytes; LLaMA-3-70B 320 KiB; fp8 halves it.
+	// fp16 bars: GPT-3 4608 KiB, LLaMA-3-70B 320 KiB (KVArchitectures' order); fp8 halves them.
 	fp16, fp8 := points(t, decode(t, pn.Options[pn.States[0][0]]), 0), points(t, decode(t, pn.Options[pn.States[1][0]]), 0)
-	if fp16[1] != 320 || fp8[1] != 160 || fp16[0] != 4608 {
+	if fp16[0] != 4608 || fp16[5] != 320 || fp8[5] != 160 {
 		t.Errorf("KV per token fp16 %v fp8 %v", fp16, fp8)
 	}
 	// Mistral's window caps its cache: the last two context points are equal.
-	ctx := decode(t, pn.Options[pn.States[0][1]])
-	mis := points(t, ctx, 2)
+	mis := points(t, decode(t, pn.Options[pn.States[0][1]]), 7)
 	if mis[len(mis)-1] != mis[len(mis)-2] {
 		t.Errorf("mistral-7b cache keeps growing past its window: %v", mis)
 	}
-	byName := map[string]KVFit{}
-	for _, f := range k.Fits {
-		byName[f.Model] = f
-	}
-	if f := byName["llama3-70b"]; f.TP != 8 || !f.Fits || f.NodeKVTokens < 1e6 || f.KVBytesPerToken != 327680 {
-		t.Errorf("llama3-70b %+v", f)
-	}
-	if f := byName["llama3.1-405b"]; f.Fits {
-		t.Errorf("405B at bf16 fits on 8 H100s: %+v", f)
-	}
-	if byName["gpt3-175b"].KVBytesPerTokenPB < 5*byName["llama3-70b"].KVBytesPerTokenPB {
-		t.Errorf("GPT-3 caches %g bytes per token per B params, LLaMA-3-70B %g", byName["gpt3-175b"].KVBytesPerTokenPB, byName["llama3-70b"].KVBytesPerTokenPB)
-	}
 	html, err := KVTable(k).HTML()
-	if err != nil || !strings.Contains(html, "weights do not fit") {
+	if err != nil || !strings.Contains(html, "weights do not fit") || !strings.Contains(html, "fewest devices") {
 		t.Errorf("table: %v", err)
 	}
 }
 
-// smallWorkload is a system-prompt workload small enough for a unit test.
-func smallWorkload(t *testing.T) workload.Workload {
-	t.Helper()
-	g := workload.DefaultSystemPrompt()
-	g.Requests, g.Prompts = 300, 12
-	w, err := g.Generate(workload.NewRand(4), 512)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
 func TestCacheSize(t *testing.T) {
-	st, err := StudyCache(CacheConfig{Workload: smallWorkload(t), Model: specs(t, "llama3-8b")[0], Hardware: hardware(t, "h100-sxm")[0],
-		Capacities: 8, SeriesPoints: 20, Compare: specs(t, "gpt3-175b", "llama3-8b")})
+	lab := tinyLab(t)
+	s := lab.CacheSettings()
+	s.Workload.Name = "few-shot"
+	st, err := study.Cache(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := len(st.Sweep.Capacities)
-	if n < 4 || len(st.Series) != n || st.BytesPerBlock != 512*131072 || st.TP != 8 {
-		t.Fatalf("%d capacities, %d series, %d bytes per block, TP %d", n, len(st.Series), st.BytesPerBlock, st.TP)
-	}
 	pn := render(t, CacheSize(st))
 	if len(pn.Controls) != 1 || pn.Controls[0].Type != "slider" || len(pn.States) != n || len(pn.Views) != 5 {
 		t.Fatalf("controls %d, states %d, views %d", len(pn.Controls), len(pn.States), len(pn.Views))
@@ -275,9 +233,9 @@ func TestCacheSize(t *testing.T) {
 	if st.SweetSpot >= 0 && pn.Controls[0].Start != st.SweetSpot {
 		t.Errorf("slider starts at %d, sweet spot %d", pn.Controls[0].Start, st.SweetSpot)
 	}
-	// Slider values are the capacities in GiB: blocks x 64 MiB.
-	if v := pn.Controls[0].Values[0]; math.Abs(v-float64(st.Sweep.Capacities[0])/16) > 0.01 {
-		t.Errorf("first slider value %g GiB for %d blocks", v, st.Sweep.Capacities[0])
+	// Slider values are the capacities in GiB.
+	if v, want := pn.Controls[0].Values[0], float64(st.Sweep.Capacities[0])*float64(st.BytesPerBlock)/(1<<30); math.Abs(v-want) > 0.01*want {
+		t.Errorf("first slider value %g GiB, want %g", v, want)
 	}
 	// Over-time charts differ per capacity; the curves are one option each.
 	seen := map[int]bool{}
@@ -291,34 +249,109 @@ func TestCacheSize(t *testing.T) {
 	if !hasUnit(hit.XAxis[0].Name) || hit.XAxis[0].Type != "log" {
 		t.Errorf("hit-rate x axis %+v", hit.XAxis[0])
 	}
-	lru := points(t, hit, 0)
-	for i := 1; i < len(lru); i++ {
-		if lru[i]+1e-9 < lru[i-1] {
-			t.Errorf("LRU hit rate falls with capacity: %v", lru)
-		}
-	}
-	if len(st.Budget) != 2 || st.Budget[0].Blocks >= st.Budget[1].Blocks {
-		t.Errorf("budget %+v", st.Budget)
-	}
-	if _, err := StudyCache(CacheConfig{Workload: smallWorkload(t), Model: specs(t, "llama3.1-405b")[0], Hardware: hardware(t, "l4")[0]}); err == nil ||
-		!strings.Contains(err.Error(), "no room") {
-		t.Errorf("a model that does not fit: %v", err)
+	if !strings.Contains(strings.Join(pn.HTML, ""), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) && !strings.Contains(string(pn.Options[pn.States[0][3]]), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) {
+		t.Errorf("the TTFT chart does not say which devices time the prefills (%d× %s)", st.TP, st.Hardware)
 	}
 }
 
-func TestSpearman(t *testing.T) {
-	for _, tc := range []struct {
-		xs, ys []float64
-		want   float64
-	}{
-		{[]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}, 1},
-		{[]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}, -1},
-		{[]float64{1, 2, 3}, []float64{5, 5, 5}, 0},
-		{[]float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
-	} {
-		if got := spearman(tc.xs, tc.ys); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("spearman(%v, %v) = %g, want %g", tc.xs, tc.ys, got, tc.want)
+func TestMeasuredLatencyAndTheModel(t *testing.T) {
+	lab := tinyLab(t)
+	ms := lab.MeasureSettings()
+	live := NewLiveLatency(widgets.NewLiveChart(nil), ms)
+	ms.OnToken = live.OnToken
+	run, err := study.Measure(ctx, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Done(); err != nil {
+		t.Fatal(err)
+	}
+	lc := decode(t, render(t, live).Options[0])
+	if len(lc.Series) != 2 || len(points(t, lc, 0)) != 9 || len(points(t, lc, 1)) != 9 {
+		t.Errorf("live chart series %+v (the prefill is not drawn)", lc.Series)
+	}
+	pn := render(t, MeasuredLatency(run))
+	if len(pn.Controls) != 1 || len(pn.Controls[0].Labels) != 2 || len(pn.States) != 2 {
+		t.Fatalf("controls %+v states %d", pn.Controls, len(pn.States))
+	}
+	if pn.States[0][0] != pn.States[1][0] || pn.States[0][1] == pn.States[1][1] {
+		t.Error("the path picker must change the breakdown chart (and only it)")
+	}
+	lines := decode(t, pn.Options[pn.States[0][0]])
+	if len(lines.Series) != 2 || len(points(t, lines, 0)) != 9 || !strings.Contains(lines.YAxis[0].Name, "(ms)") {
+		t.Errorf("latency chart %+v", lines)
+	}
+	// The cached path writes K/V, the uncached one does not: its breakdown has no KV series.
+	if c, u := decode(t, pn.Options[pn.States[0][1]]), decode(t, pn.Options[pn.States[1][1]]); len(c.Series) <= len(u.Series) {
+		t.Errorf("breakdown series: cached %d, uncached %d", len(c.Series), len(u.Series))
+	}
+	// The sentence gives the decoder's totals.
+	if want := fmt.Sprintf("Whole generation: %.0f ms with the cache", 1e3*run.Cached.TotalS); !strings.Contains(strings.Join(pn.HTML, ""), want) {
+		t.Errorf("sentence lacks %q", want)
+	}
+	if err := lab.Save(run); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := lab.CompareSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := study.CompareCPU(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := render(t, ModelVsMeasurement(cmp))
+	if len(pc.Controls) != 0 || len(pc.Options) != 2 || len(decode(t, pc.Options[0]).Series) != 4 {
+		t.Errorf("comparison figure: %d controls, %d options", len(pc.Controls), len(pc.Options))
+	}
+}
+
+func TestBoundedCache(t *testing.T) {
+	lab := tinyLab(t)
+	b, err := study.Bounded(ctx, lab.BoundedSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := render(t, BoundedCache(b))
+	if len(pn.Controls) != 1 || len(pn.States) != 2 || len(pn.Views) != 5 || pn.Views[2].MarkX != 0 {
+		t.Fatalf("controls %d states %d views %d", len(pn.Controls), len(pn.States), len(pn.Views))
+	}
+	if pn.States[0][0] == pn.States[1][0] || pn.States[0][2] != pn.States[1][2] {
+		t.Error("the slider must change the per-token chart; the curves against capacity are one option")
+	}
+}
+
+func TestPageHasEverySection(t *testing.T) {
+	lab := tinyLab(t)
+	if _, err := study.Run(ctx, lab, study.KV, lab.KVSettings()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := lab.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := Page(rep).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Sections() {
+		if !strings.Contains(html, s.Title) {
+			t.Errorf("page lacks section %q", s.Title)
 		}
+	}
+	// Only the KV study ran: the others say they are missing, the KV ones draw.
+	if n := strings.Count(html, "Not computed"); n != 5 {
+		t.Errorf("%d missing figures, want 5 (measured, predicted, comparison, cache, bounded)", n)
+	}
+	if !strings.Contains(html, "How much context fits") || strings.Contains(html, "kvw-error") {
+		t.Error("the KV figures did not draw")
+	}
+}
+
+func TestFindingsTableColoursVerdicts(t *testing.T) {
+	html, err := FindingsTable([]study.Finding{{Claim: "a <b> claim", Verdict: study.Holds, Evidence: "x & y"}, {Claim: "c", Verdict: study.NotTested}}).HTML()
+	if err != nil || !strings.Contains(html, "a &lt;b&gt; claim") || !strings.Contains(html, "x &amp; y") || !strings.Contains(html, "#047857") {
+		t.Errorf("findings table %v %q", err, html)
 	}
 }
 

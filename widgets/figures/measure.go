@@ -8,96 +8,43 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"kvcache/kvsim/decoder"
-	"kvcache/kvsim/model"
+	"kvcache/kvsim/study"
+	"kvcache/kvsim/units"
 	"kvcache/widgets"
 )
 
-// Measure runs the small model on this CPU with and without a KV cache
-// (Sizes.Prompt + Sizes.New tokens), drawing each token as it arrives when
-// Lab.Live is set, and saves the result.
-func (l *Lab) Measure() (MeasuredRun, error) {
-	sz := l.Sizes.withDefaults()
-	start := time.Now()
-	opt := decoder.BenchOptions{Prompt: sz.Prompt, New: sz.New, Cache: decoder.CacheBoth, Seed: l.Settings.Seed}
-	var live *LiveLatency
-	if l.Live {
-		live = NewLiveLatency(l.Small, sz.Prompt, sz.New)
-		opt.OnToken = live.OnToken
-	}
-	res, err := decoder.Run(l.Small, opt)
-	if live != nil {
-		live.Done()
-	}
-	if err != nil {
-		return MeasuredRun{}, fmt.Errorf("figures: measuring %s on this CPU: %w", l.Small.Name, err)
-	}
-	run := NewMeasuredRun(l.Small, res)
-	run.Seconds = time.Since(start).Seconds()
-	l.logf("measured %s on this CPU (%d threads), %d+%d tokens with and without a cache, in %.1f s", run.Model, run.Threads, run.Prompt, run.New, run.Seconds)
-	return run, l.save("measured", run, run.Seconds)
-}
-
-// NewMeasuredRun keeps what the figures need of a decoder run with both paths.
-func NewMeasuredRun(spec model.Spec, res *decoder.BenchResult) MeasuredRun {
-	run := MeasuredRun{Model: res.Model, Params: spec.TotalParams(), Prompt: res.Prompt, New: res.New, Threads: res.Threads,
-		SameTokens: res.SameTokens, MaxRelLogitDiff: res.MaxRelLogitDiff}
-	for i := range res.New {
-		run.Positions = append(run.Positions, res.Prompt-1+i)
-	}
-	if res.Cached != nil {
-		run.Cached = pathTiming(res.Cached)
-	}
-	if res.Uncached != nil {
-		run.Uncached = pathTiming(res.Uncached)
-	}
-	if run.Cached.TotalS > 0 {
-		run.Speedup = run.Uncached.TotalS / run.Cached.TotalS
-	}
-	return run
-}
-
-// pathTiming copies a path's per-token arrays. The total is the sum of the
-// steps' latencies, so time spent drawing between steps is not counted.
-func pathTiming(p *decoder.PathResult) PathTiming {
-	t := PathTiming{PerTokenS: p.PerTokenS, HitRate: p.HitRate, KVBytesPeak: p.KVBytesPeak, Recomputed: p.Recomputed}
-	for _, b := range p.PerTokenBreakdown {
-		t.MatmulS = append(t.MatmulS, b.MatmulS)
-		t.AttentionS = append(t.AttentionS, b.AttentionS)
-		t.KVIOS = append(t.KVIOS, b.KVIOS)
-		t.RecomputeS = append(t.RecomputeS, b.RecomputeS)
-		t.OtherS = append(t.OtherS, b.OtherS)
-	}
-	t.TotalS = sum(p.PerTokenS)
-	return t
-}
-
 // LiveLatency is the live chart of section 2: per-token latency against
-// position, with and without a cache, growing as decoder.Run reports tokens.
+// position, with and without a cache, growing as study.Measure reports
+// tokens.
+//
+//	s := lab.MeasureSettings()
+//	live := figures.NewLiveLatency(notebook.NewLiveChart(), s)
+//	defer live.Done()
+//	s.OnToken = live.OnToken
 type LiveLatency struct {
 	chart       *widgets.LiveChart
-	spec        model.Spec
+	model       string
 	prompt, new int
 	xs          map[string][]float64
 	ys          map[string][]float64
 }
 
-// NewLiveLatency starts a live chart for a run of spec generating new
-// tokens after a prompt; feed it with OnToken, end it with Done.
-func NewLiveLatency(spec model.Spec, prompt, newTokens int) *LiveLatency {
-	return &LiveLatency{chart: widgets.NewLiveChart().Height("380px").Every(250 * time.Millisecond), spec: spec, prompt: prompt, new: newTokens,
+// NewLiveLatency draws the run s sets up on chart; feed it with OnToken,
+// end it with Done.
+func NewLiveLatency(chart *widgets.LiveChart, s study.MeasureSettings) *LiveLatency {
+	return &LiveLatency{chart: chart.Height("380px").Every(250 * time.Millisecond), model: s.Model.Name, prompt: s.Prompt, new: s.New,
 		xs: map[string][]float64{}, ys: map[string][]float64{}}
 }
 
-// OnToken records one token (decoder.BenchOptions.OnToken) and redraws at
+// OnToken records one token (study.MeasureSettings.OnToken) and redraws at
 // most every 250 ms: the browser drawing shares the CPU being measured.
 // The prefill (token 0) is not drawn: it is a whole prompt.
-func (l *LiveLatency) OnToken(path string, ev decoder.TokenEvent) {
-	if ev.Index == 0 || (path != "cached" && path != "uncached") {
+func (l *LiveLatency) OnToken(t study.Token) {
+	if t.Index == 0 || (t.Path != "cached" && t.Path != "uncached") {
 		return
 	}
-	l.xs[path] = append(l.xs[path], float64(ev.Position))
-	l.ys[path] = append(l.ys[path], ev.Step.Latency.Seconds()*1e3)
+	l.xs[t.Path] = append(l.xs[t.Path], float64(t.Position))
+	l.ys[t.Path] = append(l.ys[t.Path], t.Seconds*1e3)
 	l.chart.Update(l.plot("measuring…"))
 }
 
@@ -114,7 +61,7 @@ func (l *LiveLatency) Done() error {
 func (l *LiveLatency) HTML() (string, error) { return l.chart.HTML() }
 
 func (l *LiveLatency) plot(state string) widgets.Charter {
-	pl := newPlot(fmt.Sprintf("%s on this CPU: time per token (%s)", l.spec.Name, state),
+	pl := newPlot(fmt.Sprintf("%s on this CPU: time per token (%s)", l.model, state),
 		widgets.Axis{Name: "Position of the new token", Unit: "tokens"}, widgets.Axis{Name: "Time per token", Unit: "ms", Log: true})
 	pl.add("with KV cache", l.xs["cached"], l.ys["cached"], style{color: colorCached, width: 1.5})
 	pl.add("without (recompute the prefix)", l.xs["uncached"], l.ys["uncached"], style{color: colorUncached, width: 1.5})
@@ -124,7 +71,7 @@ func (l *LiveLatency) plot(state string) widgets.Charter {
 // MeasuredLatency is the figure of section 2: per-token latency with and
 // without a cache against position, and the split of each token's time
 // (matmuls, attention, KV writes, the rest) for the picked path.
-func MeasuredLatency(run MeasuredRun) *widgets.Explorer {
+func MeasuredLatency(run study.Measured) *widgets.Explorer {
 	paths := []string{"with KV cache", "without (recompute the prefix)"}
 	return widgets.NewExplorer().
 		Caption(fmt.Sprintf("%s measured on this CPU (%d threads): %d-token prompt, %d new tokens", run.Model, run.Threads, run.Prompt, run.New)).
@@ -140,7 +87,7 @@ func MeasuredLatency(run MeasuredRun) *widgets.Explorer {
 		Fragment(func(widgets.At) string { return measuredSentence(run) })
 }
 
-func decodeSteps(run MeasuredRun, ys []float64, scale float64) (xs, out []float64) {
+func decodeSteps(run study.Measured, ys []float64, scale float64) (xs, out []float64) {
 	for i := 1; i < len(ys) && i < len(run.Positions); i++ {
 		xs = append(xs, float64(run.Positions[i]))
 		out = append(out, ys[i]*scale)
@@ -148,7 +95,7 @@ func decodeSteps(run MeasuredRun, ys []float64, scale float64) (xs, out []float6
 	return xs, out
 }
 
-func measuredLines(run MeasuredRun) widgets.Charter {
+func measuredLines(run study.Measured) widgets.Charter {
 	pl := newPlot(run.Model+": time per token", widgets.Axis{Name: "Position of the new token", Unit: "tokens"}, widgets.Axis{Name: "Time per token", Unit: "ms", Log: true})
 	xs, c := decodeSteps(run, run.Cached.PerTokenS, 1e3)
 	pl.add("with KV cache", xs, c, style{color: colorCached, width: 1.5})
@@ -157,7 +104,7 @@ func measuredLines(run MeasuredRun) widgets.Charter {
 	return pl.xRange(0, float64(run.Prompt+run.New))
 }
 
-func breakdownChart(run MeasuredRun, p PathTiming, name string) widgets.Charter {
+func breakdownChart(run study.Measured, p study.PathTiming, name string) widgets.Charter {
 	var cats []string
 	for i := 1; i < len(run.Positions) && i < len(p.PerTokenS); i++ {
 		cats = append(cats, strconv.Itoa(run.Positions[i]))
@@ -189,21 +136,16 @@ func breakdownChart(run MeasuredRun, p PathTiming, name string) widgets.Charter 
 	return b
 }
 
-func measuredSentence(run MeasuredRun) string {
+func measuredSentence(run study.Measured) string {
 	agree := "produced the same tokens"
 	if !run.SameTokens {
 		agree = "<b>produced different tokens</b>"
 	}
-	pre := func(p PathTiming) float64 {
-		if len(p.PerTokenS) == 0 {
-			return 0
-		}
-		return p.PerTokenS[0]
-	}
+	c, u := run.Cached, run.Uncached
 	return fmt.Sprintf("<p>Whole generation: %.0f ms with the cache, %.0f ms without: <b>%s faster</b>. "+
-		"Mean decode step %.2f ms vs %.2f ms; the last one %.2f ms vs %.2f ms. First token (the prompt's prefill): %.2f ms vs %.2f ms. "+
-		"Both paths %s (largest logit difference %.2g of the logits' scale).</p>",
-		1e3*run.Cached.TotalS, 1e3*run.Uncached.TotalS, times(run.Speedup),
-		1e3*meanDecode(run.Cached.PerTokenS), 1e3*meanDecode(run.Uncached.PerTokenS), 1e3*last(run.Cached.PerTokenS), 1e3*last(run.Uncached.PerTokenS),
-		1e3*pre(run.Cached), 1e3*pre(run.Uncached), agree, run.MaxRelLogitDiff)
+		"Mean decode step %.2f ms vs %.2f ms (with the cache, the middle 80%% of steps took %.2f to %.2f ms); the last one %.2f ms vs %.2f ms. "+
+		"First token (the prompt's prefill): %.2f ms vs %.2f ms. Both paths %s (largest logit difference %.2g of the logits' scale).</p>",
+		1e3*c.TotalS, 1e3*u.TotalS, units.Times(run.Speedup),
+		1e3*c.MeanDecodeS(), 1e3*u.MeanDecodeS(), 1e3*c.DecodeStep.P10, 1e3*c.DecodeStep.P90, 1e3*c.LastS(), 1e3*u.LastS(),
+		1e3*c.PrefillS(), 1e3*u.PrefillS(), agree, run.MaxRelLogitDiff)
 }

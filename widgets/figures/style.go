@@ -1,7 +1,6 @@
 package figures
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-echarts/go-echarts/v2/types"
 
+	"kvcache/kvsim/study"
 	"kvcache/widgets"
 )
 
@@ -124,31 +124,6 @@ func ints[T ~int | ~int64](xs []T) []float64 {
 	return out
 }
 
-// pct formats a rate in [0, 1] as a percentage with one decimal.
-func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
-
-// times formats a speedup: 4.9x.
-func times(x float64) string {
-	if x >= 10 {
-		return strconv.FormatFloat(x, 'f', 0, 64) + "x"
-	}
-	return strconv.FormatFloat(x, 'f', 2, 64) + "x"
-}
-
-// gib converts bytes to GiB.
-func gib(b float64) float64 { return b / (1 << 30) }
-
-// gibLabel formats a GiB figure with 3 significant digits.
-func gibLabel(g float64) string {
-	switch {
-	case g >= 100:
-		return fmt.Sprintf("%.0f GiB", g)
-	case g >= 1:
-		return fmt.Sprintf("%.3g GiB", g)
-	}
-	return fmt.Sprintf("%.3g MiB", g*1024)
-}
-
 func nan() float64 { return math.NaN() }
 
 // rounded keeps 4 significant digits: charts need no more, and the page
@@ -156,20 +131,9 @@ func nan() float64 { return math.NaN() }
 func rounded(xs []float64) []float64 {
 	out := make([]float64, len(xs))
 	for i, x := range xs {
-		out[i] = round4(x)
+		out[i] = study.Round4(x)
 	}
 	return out
-}
-
-func round4(x float64) float64 {
-	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
-	v, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 4, 64), 64)
-	if err != nil {
-		return x
-	}
-	return v
 }
 
 // legendRows lets a legend wrap onto several rows under the chart, leaving
@@ -181,18 +145,20 @@ func (p plot) legendRows(bottom int) plot {
 	return p
 }
 
-// thousands writes n with comma separators: 12,345.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
+// scaled multiplies each x by k.
+func scaled(xs []float64, k float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x * k
 	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
+	return out
+}
+
+// sum adds xs.
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
 	}
 	return s
 }

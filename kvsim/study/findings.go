@@ -1,17 +1,14 @@
-package figures
+package study
 
 import (
 	"fmt"
-	"html"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
-	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/report"
-	"kvcache/widgets"
+	"kvcache/kvsim/units"
 )
 
 // Verdicts of a finding.
@@ -38,7 +35,7 @@ func Findings(r Results) []Finding {
 	return []Finding{biggerGainMore(r), gpt3Gains(r), smallGainLittle(r), sweetSpot(r), gqaBetter(r)}
 }
 
-// hwIndex and modeIndex locate the lab's hardware and a mode in the predictions.
+// index locates a hardware and a mode in the predictions.
 func (p Predictions) index(hw string, mode cost.ExecMode) (h, e int, ok bool) {
 	h, e = slices.Index(p.Hardware, hw), slices.Index(p.Modes, mode)
 	return h, e, h >= 0 && e >= 0
@@ -58,7 +55,7 @@ func biggerGainMore(r Results) Finding {
 		if !ok {
 			continue
 		}
-		for _, fam := range families(p) {
+		for _, fam := range p.FamilyNames() {
 			var params, speed []float64
 			for i := range p.Models {
 				pt := p.Sizes[h][e][i]
@@ -72,7 +69,7 @@ func biggerGainMore(r Results) Finding {
 			rho := spearman(params, speed)
 			lo, hi := argMin(params), argMax(params)
 			parts = append(parts, fmt.Sprintf("%s, %s: %s %s → %s %s (rank correlation %.2f)", fam, mode,
-				report.Count(params[lo]), times(speed[lo]), report.Count(params[hi]), times(speed[hi]), rho))
+				units.Count(params[lo]), units.Times(speed[lo]), units.Count(params[hi]), units.Times(speed[hi]), rho))
 			up := rho >= 0.8 && speed[hi] > speed[lo]
 			allUp = allUp && up
 			anyUp = anyUp || up
@@ -93,16 +90,6 @@ func biggerGainMore(r Results) Finding {
 	f.Evidence = fmt.Sprintf("Generation speedup (%d-token prompt + %d new tokens, batch %d) predicted on %s: %s. Holds where the rank correlation of size and speedup is at least 0.8.",
 		p.Prompt, p.New, p.Batch, r.Settings.Hardware, strings.Join(parts, "; "))
 	return f
-}
-
-func families(p *Predictions) []string {
-	var out []string
-	for _, f := range p.Families {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func gpt3Gains(r Results) Finding {
@@ -129,10 +116,10 @@ func gpt3Gains(r Results) Finding {
 			cond := fmt.Sprintf("%s on %d× %s", mode, pt.TP, hw)
 			all = append(all, cond)
 			if s >= 5 && s <= 8 {
-				inside = append(inside, fmt.Sprintf("%s %s", cond, times(s)))
+				inside = append(inside, fmt.Sprintf("%s %s", cond, units.Times(s)))
 			}
 			if hw == r.Settings.Hardware && mode == cost.Graph {
-				here = fmt.Sprintf("%s: %s for the generation, %s per decode step at context %d", cond, times(s), times(pt.DecodeSpeedup), p.Prompt+p.New-2)
+				here = fmt.Sprintf("%s: %s for the generation, %s per decode step at context %d", cond, units.Times(s), units.Times(pt.DecodeSpeedup), p.Prompt+p.New-2)
 				hereInside = s >= 5 && s <= 8
 			}
 		}
@@ -162,7 +149,7 @@ func smallGainLittle(r Results) Finding {
 	var verdicts []bool // true: gains little
 	if m := r.Measured; m != nil && m.Params < 1e9 {
 		parts = append(parts, fmt.Sprintf("measured on this CPU (%d threads): %s (%s params), %d+%d tokens: %s",
-			m.Threads, m.Model, report.Count(float64(m.Params)), m.Prompt, m.New, times(m.Speedup)))
+			m.Threads, m.Model, units.Count(float64(m.Params)), m.Prompt, m.New, units.Times(m.Speedup)))
 		verdicts, where = append(verdicts, m.Speedup < LittleGain), append(where, "this CPU")
 	}
 	if p := r.Predictions; p != nil {
@@ -183,9 +170,9 @@ func smallGainLittle(r Results) Finding {
 			if n == 0 {
 				continue
 			}
-			span := times(lo) + " to " + times(hi)
-			if times(lo) == times(hi) {
-				span = times(lo) + " for each"
+			span := units.Times(lo) + " to " + units.Times(hi)
+			if units.Times(lo) == units.Times(hi) {
+				span = units.Times(lo) + " for each"
 			}
 			parts = append(parts, fmt.Sprintf("predicted on %s in %s mode for %d models under 1B, %d+%d tokens: %s",
 				r.Settings.Hardware, mode, n, p.Prompt, p.New, span))
@@ -228,7 +215,7 @@ func sweetSpot(r Results) Finding {
 		f.Evidence = "the cache study (section 5) did not run"
 		return f
 	}
-	lru, ok := st.Sweep.Curve(cache.LRUName)
+	lru, ok := st.LRU()
 	if !ok || len(lru.Points) < 3 {
 		f.Evidence = "the cache study has no LRU curve"
 		return f
@@ -237,7 +224,7 @@ func sweetSpot(r Results) Finding {
 	if st.SweetSpot < 0 {
 		f.Verdict = DoesNotHold
 		f.Evidence = fmt.Sprintf("on %s no capacity up to %s blocks reaches %.0f%% of the unbounded hit rate (%s)",
-			st.Workload, thousands(int64(last.CapacityBlocks)), 100*SweetSpotFraction, pct(st.Sweep.Unbounded.TokenHitRate))
+			st.Workload, units.Thousands(int64(last.CapacityBlocks)), 100*SweetSpotFraction, units.Percent(st.Sweep.Unbounded.TokenHitRate))
 		return f
 	}
 	sp := lru.Points[st.SweetSpot]
@@ -253,7 +240,7 @@ func sweetSpot(r Results) Finding {
 	if st.SweetSpot == len(lru.Points)-1 {
 		f.Verdict = DoesNotHold
 		f.Evidence = fmt.Sprintf("on %s the hit rate keeps rising up to the largest capacity tested, %s blocks (%s of the possible %s): no flat part",
-			st.Workload, thousands(int64(last.CapacityBlocks)), pct(last.TokenHitRate), pct(st.Sweep.Unbounded.TokenHitRate))
+			st.Workload, units.Thousands(int64(last.CapacityBlocks)), units.Percent(last.TokenHitRate), units.Percent(st.Sweep.Unbounded.TokenHitRate))
 		return f
 	}
 	if after < 0.25*before {
@@ -261,11 +248,11 @@ func sweetSpot(r Results) Finding {
 	} else {
 		f.Verdict = DoesNotHold
 	}
-	gb := func(blocks int) string { return gibLabel(gib(float64(blocks) * float64(st.BytesPerBlock))) }
+	gb := func(blocks int) string { return units.GiBLabel(units.GiB(float64(blocks) * float64(st.BytesPerBlock))) }
 	f.Evidence = fmt.Sprintf("%s, LRU, %s KV blocks: %s blocks (%s) reach %s of the possible %s (%.0f%%). Up to there each doubling of the cache adds %.1f points of hit rate; "+
 		"past it %.1f points, up to %s blocks (%s). Holds when the gain per doubling past the sweet spot is under a quarter of the gain before.",
-		st.Workload, st.Model, thousands(int64(sp.CapacityBlocks)), gb(sp.CapacityBlocks), pct(sp.TokenHitRate), pct(st.Sweep.Unbounded.TokenHitRate),
-		100*SweetSpotFraction, before, after, thousands(int64(last.CapacityBlocks)), gb(last.CapacityBlocks))
+		st.Workload, st.Model, units.Thousands(int64(sp.CapacityBlocks)), gb(sp.CapacityBlocks), units.Percent(sp.TokenHitRate), units.Percent(st.Sweep.Unbounded.TokenHitRate),
+		100*SweetSpotFraction, before, after, units.Thousands(int64(last.CapacityBlocks)), gb(last.CapacityBlocks))
 	return f
 }
 
@@ -311,13 +298,16 @@ func gqaBetter(r Results) Finding {
 			wins++
 		}
 		s := fmt.Sprintf("%s (%s) vs %s (%s): %s vs %s KV bytes per token per billion parameters (%.1fx less)",
-			g.Model, g.Attention, m.Model, m.Attention, report.Count(g.KVBytesPerTokenPB), report.Count(m.KVBytesPerTokenPB), ratio)
+			g.Model, g.Attention, m.Model, m.Attention, units.Count(g.KVBytesPerTokenPB), units.Count(m.KVBytesPerTokenPB), ratio)
 		if g.Fits && m.Fits {
+			// Each runs on the fewest devices it fits on, so compare per device.
 			tests++
-			if g.NodeKVTokens > m.NodeKVTokens {
+			gPer, mPer := float64(g.NodeKVTokens)/float64(g.TP), float64(m.NodeKVTokens)/float64(m.TP)
+			if gPer > mPer {
 				wins++
 			}
-			s += fmt.Sprintf(", %s vs %s tokens fit on one node of %s at %s", report.Count(float64(g.NodeKVTokens)), report.Count(float64(m.NodeKVTokens)), g.Hardware, g.DType)
+			s += fmt.Sprintf(", %s vs %s tokens fit per device in the memory the weights leave (%d× and %d× %s at %s)",
+				units.Count(gPer), units.Count(mPer), g.TP, m.TP, g.Hardware, g.DType)
 		}
 		bg, okBG := budget(g.Model)
 		bm, okBM := budget(m.Model)
@@ -326,8 +316,8 @@ func gqaBetter(r Results) Finding {
 			if bg.TokenHitRate > bm.TokenHitRate {
 				wins++
 			}
-			s += fmt.Sprintf(", hit rate %s vs %s on %s with the same %s of KV (%s vs %s blocks)", pct(bg.TokenHitRate), pct(bm.TokenHitRate),
-				r.Cache.Workload, gibLabel(gib(float64(r.Cache.BudgetBytes))), thousands(int64(bg.Blocks)), thousands(int64(bm.Blocks)))
+			s += fmt.Sprintf(", hit rate %s vs %s on %s with the same %s of KV (%s vs %s blocks)", units.Percent(bg.TokenHitRate), units.Percent(bm.TokenHitRate),
+				r.Cache.Workload, units.GiBLabel(units.GiB(float64(r.Cache.BudgetBytes))), units.Thousands(int64(bg.Blocks)), units.Thousands(int64(bm.Blocks)))
 		}
 		parts = append(parts, s)
 	}
@@ -343,76 +333,21 @@ func gqaBetter(r Results) Finding {
 	default:
 		f.Verdict = HoldsPartly
 	}
-	f.Evidence = "Better = fewer KV bytes per token per parameter, more tokens in the memory left after the weights, a higher prefix-cache hit rate per GiB. " +
+	f.Evidence = "Better = fewer KV bytes per token per parameter, more tokens per device in the memory left after the weights, a higher prefix-cache hit rate per GiB. " +
 		strings.Join(parts, "; ") + fmt.Sprintf(". GQA wins %d of %d comparisons.", wins, tests)
 	return f
-}
-
-// spearman is the rank correlation of xs and ys (ties get their mean rank).
-func spearman(xs, ys []float64) float64 {
-	rx, ry := ranks(xs), ranks(ys)
-	var mx, my float64
-	for i := range rx {
-		mx += rx[i] / float64(len(rx))
-		my += ry[i] / float64(len(ry))
-	}
-	var sxy, sxx, syy float64
-	for i := range rx {
-		sxy += (rx[i] - mx) * (ry[i] - my)
-		sxx += (rx[i] - mx) * (rx[i] - mx)
-		syy += (ry[i] - my) * (ry[i] - my)
-	}
-	if sxx == 0 || syy == 0 {
-		return 0
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
-func ranks(xs []float64) []float64 {
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
-	out := make([]float64, len(xs))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			out[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return out
 }
 
 func argMin(xs []float64) int { return slices.Index(xs, slices.Min(xs)) }
 func argMax(xs []float64) int { return slices.Index(xs, slices.Max(xs)) }
 
-// FindingsTable is the table of section 8: each claim, its verdict
-// (coloured) and the evidence, left-aligned for reading.
-func FindingsTable(fs []Finding) *widgets.Explorer {
-	var b strings.Builder
-	b.WriteString(`<style>.kvf-findings{border-collapse:collapse;font:13px system-ui,sans-serif}` +
-		`.kvf-findings th,.kvf-findings td{padding:6px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}` +
-		`.kvf-findings th{background:#f3f4f6}.kvf-verdict{font-weight:600;white-space:nowrap}</style>`)
-	// Inline alignment: JupyterLab's own table style right-aligns cells and outranks a class.
-	const cell = `style="text-align:left;vertical-align:top"`
-	fmt.Fprintf(&b, `<table class="kvf-findings"><thead><tr><th %s>claim</th><th %s>verdict</th><th %s>evidence (computed from this run)</th></tr></thead><tbody>`, cell, cell, cell)
+// FindingsTable is each claim, its verdict (coloured) and the evidence.
+func FindingsTable(fs []Finding) report.Table {
+	t := report.Table{Title: "Findings", Columns: []report.Column{{Name: "claim"},
+		{Name: "verdict", Align: report.Left, Colors: map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c", NotTested: "#6b7280"}},
+		{Name: "evidence (computed from this run)", Align: report.Left}}}
 	for _, f := range fs {
-		color := map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c"}[f.Verdict]
-		if color == "" {
-			color = "#6b7280"
-		}
-		fmt.Fprintf(&b, `<tr><td %s>%s</td><td class="kvf-verdict" style="text-align:left;vertical-align:top;color:%s">%s</td><td %s>%s</td></tr>`,
-			cell, html.EscapeString(f.Claim), color, html.EscapeString(f.Verdict), cell, html.EscapeString(f.Evidence))
+		t.AddRow(f.Claim, f.Verdict, f.Evidence)
 	}
-	b.WriteString("</tbody></table>")
-	table := b.String()
-	return widgets.NewExplorer().
-		Caption("Common claims, checked against this run").
-		Fragment(func(widgets.At) string { return table }).
-		Note("Every verdict is computed from the numbers above; rerun with other picks and it may change.")
+	return t
 }

@@ -1,15 +1,10 @@
-package figures
+package study
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"kvcache/kvsim/cost"
-	"kvcache/kvsim/model"
 	"kvcache/kvsim/sim"
 	"kvcache/kvsim/workload"
 )
@@ -27,7 +22,7 @@ func predictions(names []string, params []int64, speedups []float64) *Prediction
 }
 
 func TestFindingsFollowTheNumbers(t *testing.T) {
-	settings := DefaultSettings()
+	settings := DefaultPicks()
 	names := []string{"gpt3-125m", "gpt3-1.3b", "gpt3-175b"}
 	params := []int64{125e6, 1.3e9, 175e9}
 	for _, tc := range []struct {
@@ -52,7 +47,7 @@ func TestFindingsFollowTheNumbers(t *testing.T) {
 		}
 	}
 	// A measured small model that gains 14x on this CPU contradicts "under 1B gains little".
-	fs := Findings(Results{Settings: settings, Measured: &MeasuredRun{Model: "gpt-tiny", Params: 5.9e6, Speedup: 14, Prompt: 16, New: 112, Threads: 2}})
+	fs := Findings(Results{Settings: settings, Measured: &Measured{Model: "gpt-tiny", Params: 5.9e6, Speedup: 14, Prompt: 16, New: 112, Threads: 2}})
 	if fs[2].Verdict != DoesNotHold || !strings.Contains(fs[2].Evidence, "14") {
 		t.Errorf("measured 14x: %+v", fs[2])
 	}
@@ -97,12 +92,11 @@ func TestSweetSpotFinding(t *testing.T) {
 }
 
 func TestGQAFinding(t *testing.T) {
-	k := &KVStudy{Models: specs(t, "gpt3-175b", "llama3-70b", "llama2-70b", "llama-65b")}
-	var err error
-	if k.Fits, err = KVFits(k.Models, hardware(t, "h100-sxm")[0], model.BF16); err != nil {
+	k, err := KV(ctx, KVSettings{Models: specs(t, "gpt3-175b", "llama3-70b", "llama2-70b", "llama-65b"), Hardware: hardware(t, "h100-sxm")[0]})
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := Findings(Results{KV: k})[4]
+	f := Findings(Results{KV: &k})[4]
 	if f.Verdict != Holds || !strings.Contains(f.Evidence, "llama2-70b (GQA 8/64) vs llama-65b (MHA)") {
 		t.Errorf("%+v", f)
 	}
@@ -112,110 +106,9 @@ func TestGQAFinding(t *testing.T) {
 			k.Fits[i].KVBytesPerTokenPB, k.Fits[i].NodeKVTokens = 1, 1e9
 		}
 	}
-	if f := Findings(Results{KV: k})[4]; f.Verdict != DoesNotHold {
+	if f := Findings(Results{KV: &k})[4]; f.Verdict != DoesNotHold {
 		t.Errorf("MHA caching less: %+v", f)
 	}
 }
 
-func TestLabChecksSettingsAndStoresResults(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		edit func(*Settings)
-		msg  string
-	}{
-		{func(s *Settings) { s.SmallModel = "gpt-tinny" }, `small model: model: unknown model "gpt-tinny"`},
-		{func(s *Settings) { s.BigModel = "" }, "big model"},
-		{func(s *Settings) { s.Hardware = "h1000" }, `unknown hardware "h1000"`},
-		{func(s *Settings) { s.Workload = "chat" }, `unknown workload "chat"`},
-		{func(s *Settings) { s.Trace = filepath.Join(dir, "missing.jsonl") }, "missing.jsonl"},
-		{func(s *Settings) { s.Trace = dir }, "is a folder"},
-	} {
-		s := DefaultSettings()
-		tc.edit(&s)
-		if _, err := NewLab(s, dir); err == nil || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%+v: %v, want %q", s, err, tc.msg)
-		}
-	}
-	lab, err := NewLab(DefaultSettings(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab.Log = nil
-	k, err := lab.KV()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back KVStudy
-	if _, err := lab.load("kv", &back); err != nil || len(back.Fits) != len(k.Fits) || back.Fits[0] != k.Fits[0] {
-		t.Fatalf("round trip: %v", err)
-	}
-	other := DefaultSettings()
-	other.Workload = "rag"
-	lab2, err := NewLab(other, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lab2.load("kv", &back); err == nil || !strings.Contains(err.Error(), "other settings") {
-		t.Errorf("stale result: %v", err)
-	}
-	r, err := lab.Results()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.KV == nil || r.Measured != nil || len(r.Missing) != 5 {
-		t.Errorf("results: kv %v, measured %v, missing %q", r.KV != nil, r.Measured != nil, r.Missing)
-	}
-}
-
-func TestReportFiles(t *testing.T) {
-	dir := t.TempDir()
-	lab, err := NewLab(DefaultSettings(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab.Log = nil
-	if _, err := lab.KV(); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := lab.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Files) != 3 {
-		t.Fatalf("files %v", rep.Files)
-	}
-	f, err := os.Open(filepath.Join(dir, "kvcache-report.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) != 1+len(rep.Metrics) || rows[0][2] != "value" {
-		t.Fatalf("csv: %v, %d rows for %d metrics", err, len(rows), len(rep.Metrics))
-	}
-	var js map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, "kvcache-report.json"))
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"settings", "environment", "metrics", "findings", "timings"} {
-		if _, ok := js[k]; !ok {
-			t.Errorf("report JSON has no %q", k)
-		}
-	}
-	md, _ := os.ReadFile(filepath.Join(dir, "kvcache-report.md"))
-	for _, want := range []string{"### Environment", "GOMAXPROCS", "this-cpu matmul", "| GQA (LLaMA) uses its cache better than MHA (GPT) | holds |"} {
-		if !strings.Contains(string(md), want) {
-			t.Errorf("markdown lacks %q", want)
-		}
-	}
-}
-
 func stats512() workload.Stats { return workload.Stats{BlockTokens: 512} }
-
-func TestFindingsTableEscapesAndColours(t *testing.T) {
-	pn := render(t, FindingsTable([]Finding{{Claim: "a <b> claim", Verdict: Holds, Evidence: "x & y"}, {Claim: "c", Verdict: NotTested}}))
-	if len(pn.HTML) != 1 || !strings.Contains(pn.HTML[0], "a &lt;b&gt; claim") || !strings.Contains(pn.HTML[0], "x &amp; y") || !strings.Contains(pn.HTML[0], "#047857") {
-		t.Errorf("findings table %q", pn.HTML)
-	}
-}

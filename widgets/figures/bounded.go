@@ -2,74 +2,23 @@ package figures
 
 import (
 	"fmt"
-	"slices"
-	"time"
 
-	"kvcache/kvsim/decoder"
+	"kvcache/kvsim/study"
+	"kvcache/kvsim/units"
 	"kvcache/widgets"
 )
-
-// Policies generates Sizes.LongPrompt + Sizes.LongNew tokens with the small
-// model, once with a full cache and, at each of Sizes.CacheTokens, with a
-// cache bounded by the recompute policy and by the sliding window with
-// attention sinks, and saves the result.
-func (l *Lab) Policies() (PolicyStudy, error) {
-	sz := l.Sizes.withDefaults()
-	start := time.Now()
-	total := sz.LongPrompt + sz.LongNew - 1 // positions the session holds
-	caps := slices.Clone(sz.CacheTokens)
-	slices.Sort(caps)
-	caps = slices.Compact(caps)
-	for _, c := range caps {
-		if c <= decoder.DefaultSinks || c >= total {
-			return PolicyStudy{}, fmt.Errorf("figures: a bounded cache of %d tokens: give capacities between %d and %d (the sinks, and the %d positions of the run)",
-				c, decoder.DefaultSinks+1, total-1, total)
-		}
-	}
-	ps := PolicyStudy{Model: l.Small.Name, Prompt: sz.LongPrompt, New: sz.LongNew, Sinks: decoder.DefaultSinks, Capacities: caps}
-	opt := decoder.BenchOptions{Prompt: sz.LongPrompt, New: sz.LongNew, Cache: decoder.CacheOn, Seed: l.Settings.Seed}
-	full, err := decoder.Run(l.Small, opt)
-	if err != nil {
-		return PolicyStudy{}, fmt.Errorf("figures: %w", err)
-	}
-	ps.Full = pathTiming(full.Cached)
-	for _, c := range caps {
-		opt.CacheTokens = c
-		opt.Policy = decoder.Recompute
-		rec, err := decoder.Run(l.Small, opt)
-		if err != nil {
-			return PolicyStudy{}, fmt.Errorf("figures: %w", err)
-		}
-		opt.Policy = decoder.Window
-		win, err := decoder.Run(l.Small, opt)
-		if err != nil {
-			return PolicyStudy{}, fmt.Errorf("figures: %w", err)
-		}
-		if win.Divergence == nil {
-			return PolicyStudy{}, fmt.Errorf("figures: the window run at %d tokens reported no divergence", c)
-		}
-		ps.Recompute = append(ps.Recompute, pathTiming(rec.Cached))
-		ps.Window = append(ps.Window, pathTiming(win.Cached))
-		ps.WindowTop1 = append(ps.WindowTop1, win.Divergence.Top1Agreement)
-		ps.WindowMeanKL = append(ps.WindowMeanKL, win.Divergence.MeanKL)
-		ps.WindowKL = append(ps.WindowKL, win.Divergence.PerTokenKL)
-	}
-	ps.Seconds = time.Since(start).Seconds()
-	l.logf("generated %d+%d tokens of %s with a full cache and %d bounded ones, two policies each, in %.1f s", ps.Prompt, ps.New, ps.Model, len(caps), ps.Seconds)
-	return ps, l.save("policies", ps, ps.Seconds)
-}
 
 // BoundedCache is the figure of section 6: a capacity slider over the
 // per-token latency of the two policies and the full cache, the window's
 // divergence per token, and, against capacity, the generation time and the
 // window's top-1 agreement with the slider's capacity marked.
-func BoundedCache(ps PolicyStudy) *widgets.Explorer {
+func BoundedCache(ps study.BoundedStudy) *widgets.Explorer {
 	caps := ints(ps.Capacities)
 	e := widgets.NewExplorer().
 		Caption(fmt.Sprintf("%s, %d-token prompt + %d new tokens, with the cache bounded", ps.Model, ps.Prompt, ps.New)).
 		Slider("cap", "Cache capacity", caps, func(v float64) string { return fmt.Sprintf("%.0f tokens", v) })
 	if len(ps.Capacities) == 0 || len(ps.Recompute) != len(caps) || len(ps.Window) != len(caps) {
-		return e.Fragment(func(widgets.At) string { return "<p>The policy study is empty: run Lab.Policies first.</p>" })
+		return e.Fragment(func(widgets.At) string { return "<p>The bounded-cache study is empty: run study.Bounded first.</p>" })
 	}
 	e.Start("cap", len(caps)/2)
 	positions := make([]float64, len(ps.Full.PerTokenS))
@@ -133,7 +82,7 @@ func BoundedCache(ps PolicyStudy) *widgets.Explorer {
 			return fmt.Sprintf("<p>With a cache of <b>%d tokens</b> (of %d positions): recompute takes <b>%s</b> the full cache's time "+
 				"(%d positions recomputed) and gives the same tokens; the window takes %s its time but agrees on the next token in <b>%s</b> "+
 				"of the steps (mean KL %.3g nats).</p>",
-				ps.Capacities[i], ps.Prompt+ps.New-1, times(ps.Recompute[i].TotalS/ps.Full.TotalS), ps.Recompute[i].Recomputed,
-				times(ps.Window[i].TotalS/ps.Full.TotalS), pct(ps.WindowTop1[i]), ps.WindowMeanKL[i])
+				ps.Capacities[i], ps.Prompt+ps.New-1, units.Times(ps.Ratio(ps.Recompute[i])), ps.Recompute[i].Recomputed,
+				units.Times(ps.Ratio(ps.Window[i])), units.Percent(ps.WindowTop1[i]), ps.WindowMeanKL[i])
 		})
 }

@@ -1,4 +1,4 @@
-package figures
+package study
 
 import (
 	"bytes"
@@ -10,22 +10,22 @@ import (
 	"strconv"
 	"time"
 
-	"kvcache/kvsim/cache"
 	"kvcache/kvsim/report"
-	"kvcache/widgets"
+	"kvcache/kvsim/units"
 )
 
 // Results is everything the sections computed; a nil study did not run
 // (Missing says why).
 type Results struct {
-	Settings    Settings       `json:"settings"`
+	Settings    Picks          `json:"settings"`
 	Environment Environment    `json:"environment"`
-	Measured    *MeasuredRun   `json:"measured,omitempty"`
+	Measured    *Measured      `json:"measured,omitempty"`
 	CPU         *CPUComparison `json:"cpu_comparison,omitempty"`
 	Predictions *Predictions   `json:"-"` // large: its own data file
 	KV          *KVStudy       `json:"-"`
 	Cache       *CacheStudy    `json:"-"`
-	Policies    *PolicyStudy   `json:"-"`
+	Bounded     *BoundedStudy  `json:"-"`
+	Chosen      Chosen         `json:"-"` // section 1
 	Missing     []string       `json:"missing,omitempty"`
 	Timings     []Timing       `json:"timings"` // wall time of each study, as it was computed
 }
@@ -37,40 +37,40 @@ type Timing struct {
 	Computed time.Time `json:"computed"`
 }
 
-// Results loads what the sections saved for these settings and describes
-// this machine. A study that is missing or was computed with other
-// settings is left nil and named in Missing. The this-cpu calibration is
-// the one the CPU comparison used, when it ran; otherwise it is measured.
+// Results loads what the sections saved for the lab's picks and describes
+// this machine. A study that is missing or was computed with other picks
+// is left nil and named in Missing. The this-cpu calibration is the one the
+// CPU comparison used, when it ran; otherwise it is measured.
 func (l *Lab) Results() (Results, error) {
-	r := Results{Settings: l.Settings}
-	r.Measured = loadStudy[MeasuredRun](l, "measured", &r)
-	r.Predictions = loadStudy[Predictions](l, "predictions", &r)
-	r.CPU = loadStudy[CPUComparison](l, "cpu", &r)
-	r.KV = loadStudy[KVStudy](l, "kv", &r)
-	r.Cache = loadStudy[CacheStudy](l, "cache", &r)
-	r.Policies = loadStudy[PolicyStudy](l, "policies", &r)
+	r := Results{Settings: l.Picks, Chosen: l.Chosen()}
+	r.Measured = loadInto[Measured](l, &r)
+	r.Predictions = loadInto[Predictions](l, &r)
+	r.CPU = loadInto[CPUComparison](l, &r)
+	r.KV = loadInto[KVStudy](l, &r)
+	r.Cache = loadInto[CacheStudy](l, &r)
+	r.Bounded = loadInto[BoundedStudy](l, &r)
 	if r.CPU != nil && r.CPU.Calibration.Validate() == nil {
 		r.Environment = environmentWith(r.CPU.Calibration)
 		return r, nil
 	}
 	env, err := NewEnvironment(l.Calibrator)
 	if err != nil {
-		return Results{}, err
+		return Results{}, fmt.Errorf("study: %w", err)
 	}
 	r.Environment = env
 	return r, nil
 }
 
-// loadStudy reads one saved study into a new T, or records in r why it
-// is missing and returns nil.
-func loadStudy[T any](l *Lab, name string, r *Results) *T {
-	var v T
-	st, err := l.load(name, &v)
+// loadInto reads one saved study, or records in r why it is missing and
+// returns nil.
+func loadInto[R Result](l *Lab, r *Results) *R {
+	var v R
+	st, err := load(l, &v)
 	if err != nil {
 		r.Missing = append(r.Missing, err.Error())
 		return nil
 	}
-	r.Timings = append(r.Timings, Timing{Study: name, Seconds: st.Seconds, Computed: st.Computed})
+	r.Timings = append(r.Timings, Timing{Study: v.Study(), Seconds: st.Seconds, Computed: st.Computed})
 	return &v
 }
 
@@ -87,7 +87,7 @@ type Metric struct {
 func (r Results) Metrics() []Metric {
 	var out []Metric
 	add := func(section, name string, v float64, unit, cond string) {
-		if !finite(v) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return
 		}
 		out = append(out, Metric{Section: section, Name: name, Value: v, Unit: unit, Conditions: cond})
@@ -101,10 +101,10 @@ func (r Results) Metrics() []Metric {
 	add("environment", "this-cpu fork-join", e.ThisCPU.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+how)
 	if m := r.Measured; m != nil {
 		cond := fmt.Sprintf("%s, %d+%d tokens, %s", m.Model, m.Prompt, m.New, cpu)
-		add("2 measured", "decode step with cache (mean)", 1e3*meanDecode(m.Cached.PerTokenS), "ms", cond)
-		add("2 measured", "decode step without cache (mean)", 1e3*meanDecode(m.Uncached.PerTokenS), "ms", cond)
-		add("2 measured", "last decode step with cache", 1e3*last(m.Cached.PerTokenS), "ms", cond)
-		add("2 measured", "last decode step without cache", 1e3*last(m.Uncached.PerTokenS), "ms", cond)
+		add("2 measured", "decode step with cache (mean)", 1e3*m.Cached.MeanDecodeS(), "ms", cond)
+		add("2 measured", "decode step without cache (mean)", 1e3*m.Uncached.MeanDecodeS(), "ms", cond)
+		add("2 measured", "last decode step with cache", 1e3*m.Cached.LastS(), "ms", cond)
+		add("2 measured", "last decode step without cache", 1e3*m.Uncached.LastS(), "ms", cond)
 		add("2 measured", "generation speedup", m.Speedup, "x", cond)
 		add("2 measured", "max relative logit difference, cached vs uncached", m.MaxRelLogitDiff, "", cond)
 		tot := m.Cached.TotalS
@@ -142,105 +142,83 @@ func (r Results) Metrics() []Metric {
 			cond := fmt.Sprintf("%s (%s) at %s", f.Model, f.Attention, f.DType)
 			add("4 KV memory", f.Model+": KV per token", float64(f.KVBytesPerToken)/1024, "KiB", cond)
 			if f.Fits {
-				add("4 KV memory", f.Model+": tokens that fit on one node", float64(f.NodeKVTokens), "tokens", cond+fmt.Sprintf(", %d× %s", f.TP, f.Hardware))
+				add("4 KV memory", f.Model+": tokens that fit on its devices", float64(f.NodeKVTokens), "tokens", cond+fmt.Sprintf(", %d× %s", f.TP, f.Hardware))
 			}
 		}
 	}
 	if st := r.Cache; st != nil {
 		cond := fmt.Sprintf("%s, %s blocks of %d tokens, LRU", st.Workload, st.Model, st.Stats.BlockTokens)
 		add("5 cache size", "unbounded token hit rate", 100*st.Sweep.Unbounded.TokenHitRate, "%", cond)
-		if lru, ok := st.Sweep.Curve(cache.LRUName); ok && st.SweetSpot >= 0 {
+		if lru, ok := st.LRU(); ok && st.SweetSpot >= 0 {
 			sp := lru.Points[st.SweetSpot]
 			add("5 cache size", "sweet spot capacity", float64(sp.CapacityBlocks), "blocks", cond)
-			add("5 cache size", "sweet spot memory", gib(float64(sp.CapacityBlocks)*float64(st.BytesPerBlock)), "GiB", cond)
+			add("5 cache size", "sweet spot memory", units.GiB(float64(sp.CapacityBlocks)*float64(st.BytesPerBlock)), "GiB", cond)
 			add("5 cache size", "token hit rate at the sweet spot", 100*sp.TokenHitRate, "%", cond)
 			add("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s", st.TP, st.Hardware))
 		}
 		for _, b := range st.Budget {
 			if b.Error == "" {
-				add("5 cache size", b.Model+": hit rate at the KV budget", 100*b.TokenHitRate, "%", fmt.Sprintf("%s, %s of KV (%d blocks)", st.Workload, gibLabel(gib(float64(st.BudgetBytes))), b.Blocks))
+				add("5 cache size", b.Model+": hit rate at the KV budget", 100*b.TokenHitRate, "%",
+					fmt.Sprintf("%s, %s of KV (%d blocks)", st.Workload, units.GiBLabel(units.GiB(float64(st.BudgetBytes))), b.Blocks))
 			}
 		}
 	}
-	if ps := r.Policies; ps != nil {
-		for i, c := range ps.Capacities {
-			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", ps.Model, ps.Prompt, ps.New, c)
-			add("6 bounded cache", fmt.Sprintf("recompute: time vs full cache at %d tokens", c), ps.Recompute[i].TotalS/ps.Full.TotalS, "x", cond)
-			add("6 bounded cache", fmt.Sprintf("window: time vs full cache at %d tokens", c), ps.Window[i].TotalS/ps.Full.TotalS, "x", cond)
-			add("6 bounded cache", fmt.Sprintf("window: top-1 agreement at %d tokens", c), 100*ps.WindowTop1[i], "%", cond)
-			add("6 bounded cache", fmt.Sprintf("window: mean KL at %d tokens", c), ps.WindowMeanKL[i], "nats", cond)
+	if b := r.Bounded; b != nil {
+		for i, c := range b.Capacities {
+			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", b.Model, b.Prompt, b.New, c)
+			add("6 bounded cache", fmt.Sprintf("recompute: time vs full cache at %d tokens", c), b.Ratio(b.Recompute[i]), "x", cond)
+			add("6 bounded cache", fmt.Sprintf("window: time vs full cache at %d tokens", c), b.Ratio(b.Window[i]), "x", cond)
+			add("6 bounded cache", fmt.Sprintf("window: top-1 agreement at %d tokens", c), 100*b.WindowTop1[i], "%", cond)
+			add("6 bounded cache", fmt.Sprintf("window: mean KL at %d tokens", c), b.WindowMeanKL[i], "nats", cond)
 		}
 	}
 	return out
 }
 
-func meanDecode(perToken []float64) float64 {
-	if len(perToken) < 2 {
-		return nan()
-	}
-	return sum(perToken[1:]) / float64(len(perToken)-1)
-}
-
-func last(xs []float64) float64 {
-	if len(xs) == 0 {
-		return nan()
-	}
-	return xs[len(xs)-1]
-}
-
-func sum(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// formatValue writes a metric with 4 significant digits.
-func formatValue(v float64) string {
+// FormatValue writes a metric with 4 significant digits.
+func FormatValue(v float64) string {
 	if math.Abs(v) >= 1e4 && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(round4(v), 'g', -1, 64)
+	return strconv.FormatFloat(Round4(v), 'g', -1, 64)
 }
 
-// EnvironmentTable is the first table of section 7: the machine.
-func EnvironmentTable(r Results) *widgets.Table {
-	return widgets.NewTable(environmentReport(r)).Note("this-cpu: " + r.Environment.ThisCPU.Method + " (what kvsim predict --hardware this-cpu uses).")
+// Round4 keeps 4 significant digits.
+func Round4(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	v, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 4, 64), 64)
+	if err != nil {
+		return x
+	}
+	return v
 }
 
-func environmentReport(r Results) report.Table {
+// EnvironmentTable is the machine and how long each study took.
+func (r Results) EnvironmentTable() report.Table {
 	e := r.Environment
-	t := report.Table{Title: "Environment", Columns: []report.Column{{Name: "property"}, {Name: "value"}}}
+	t := report.Table{Title: "Environment", Columns: []report.Column{{Name: "property"}, {Name: "value", Align: report.Left}}}
 	t.AddRow("CPU", e.CPU)
 	t.AddRow("logical CPUs / GOMAXPROCS", fmt.Sprintf("%d / %d", e.Cores, e.GOMAXPROCS))
 	t.AddRow("Go", e.GoVersion+" "+e.OS+"/"+e.Arch)
 	t.AddRow("date (UTC)", e.Date.Format(time.RFC3339))
 	c := e.ThisCPU
 	t.AddRow("this-cpu (measured)", fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
-		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, report.Seconds(c.ForkJoinSeconds), c.Threads))
-	t.AddRow("memory", report.Bytes(float64(e.ThisCPU.MemoryBytes)))
+		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, units.Seconds(c.ForkJoinSeconds), c.Threads))
+	t.AddRow("memory", units.Bytes(float64(e.ThisCPU.MemoryBytes)))
 	for _, tm := range r.Timings {
 		t.AddRow("section "+tm.Study+" took", fmt.Sprintf("%.1f s (at %s)", tm.Seconds, tm.Computed.Format("15:04:05")))
 	}
 	return t
 }
 
-// MetricsTable is the second table of section 7: every headline number.
-func MetricsTable(r Results) *widgets.Table {
-	w := widgets.NewTable(metricsReport(r.Metrics()))
-	if len(r.Missing) > 0 {
-		w.Note(fmt.Sprintf("Missing: %v", r.Missing))
-	}
-	return w
-}
-
-func metricsReport(ms []Metric) report.Table {
-	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric"}, {Name: "value"}, {Name: "unit"}, {Name: "conditions"}}}
+// MetricsTable is every headline number.
+func MetricsTable(ms []Metric) report.Table {
+	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric", Align: report.Left},
+		{Name: "value"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}}}
 	for _, m := range ms {
-		t.AddRow(m.Section, m.Name, formatValue(m.Value), m.Unit, m.Conditions)
+		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Unit, m.Conditions)
 	}
 	return t
 }
@@ -264,21 +242,21 @@ func NewReport(r Results) Report {
 func (rep *Report) Write(dir string) error {
 	r := rep.Results
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("figures: %w", err)
+		return fmt.Errorf("study: %w", err)
 	}
 	var csv, md bytes.Buffer
-	if err := metricsReport(rep.Metrics).WriteCSV(&csv); err != nil {
-		return fmt.Errorf("figures: %w", err)
+	if err := MetricsTable(rep.Metrics).WriteCSV(&csv); err != nil {
+		return fmt.Errorf("study: %w", err)
 	}
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return fmt.Errorf("figures: encoding the report: %w", err)
+		return fmt.Errorf("study: encoding the report: %w", err)
 	}
-	fmt.Fprintf(&md, "# kvcache performance report\n\nSettings: small model %s, big model %s, serving model %s, hardware %s, workload %s%s, seed %d.\n\n",
-		r.Settings.SmallModel, r.Settings.BigModel, r.Settings.ServingModel, r.Settings.Hardware, r.Settings.Workload, traceNote(r.Settings.Trace), r.Settings.Seed)
-	for _, t := range []report.Table{environmentReport(r), metricsReport(rep.Metrics), findingsReport(rep.Findings)} {
+	fmt.Fprintf(&md, "# kvcache performance report\n\nSettings: small model %s, big model %s, serving model %s, hardware %s, workload %s, seed %d.\n\n",
+		r.Settings.SmallModel, r.Settings.BigModel, r.Settings.ServingModel, r.Settings.Hardware, r.Settings.Source().Label(), r.Settings.Seed)
+	for _, t := range []report.Table{r.EnvironmentTable(), MetricsTable(rep.Metrics), FindingsTable(rep.Findings)} {
 		if err := t.WriteMarkdown(&md); err != nil {
-			return fmt.Errorf("figures: %w", err)
+			return fmt.Errorf("study: %w", err)
 		}
 		md.WriteString("\n")
 	}
@@ -289,26 +267,11 @@ func (rep *Report) Write(dir string) error {
 	}{{"kvcache-report.csv", csv.Bytes()}, {"kvcache-report.json", append(js, '\n')}, {"kvcache-report.md", md.Bytes()}} {
 		p := filepath.Join(dir, f.name)
 		if err := os.WriteFile(p, f.data, 0o644); err != nil {
-			return fmt.Errorf("figures: %w", err)
+			return fmt.Errorf("study: %w", err)
 		}
 		rep.Files = append(rep.Files, p)
 	}
 	return nil
-}
-
-func traceNote(trace string) string {
-	if trace == "" {
-		return ""
-	}
-	return " (trace " + filepath.Base(trace) + ")"
-}
-
-func findingsReport(fs []Finding) report.Table {
-	t := report.Table{Title: "Findings", Columns: []report.Column{{Name: "claim"}, {Name: "verdict"}, {Name: "evidence"}}}
-	for _, f := range fs {
-		t.AddRow(f.Claim, f.Verdict, f.Evidence)
-	}
-	return t
 }
 
 // Report loads the results, computes the metrics and findings and writes

@@ -1,0 +1,83 @@
+package study
+
+import (
+	"fmt"
+	"sync"
+
+	"kvcache/kvsim/cost"
+	"kvcache/kvsim/model"
+	"kvcache/kvsim/sim"
+)
+
+// Devices is how many devices of hw a model runs on, everywhere a model is
+// placed on one node (the KV table, the cache study, kvsim replay): the
+// fewest on which one request at the model's full context window fits at
+// dtype (cost.ChooseTP at context MaxContext-1, batch 1), as the predicted
+// latency curves also choose. fits is false when even the node does not
+// hold it; tp is then the largest degree the heads allow.
+func Devices(spec model.Spec, hw cost.Hardware, dtype model.DType) (tp int, fits bool, err error) {
+	tp, fits, err = cost.ChooseTP(spec, hw, cost.Options{DType: dtype}, spec.MaxContext-1, 1)
+	if err != nil {
+		return 0, false, fmt.Errorf("study: %w", err)
+	}
+	return tp, fits, nil
+}
+
+// ServingTimer prices the prefills and decodes of spec on Devices(spec, hw,
+// dtype) devices of hw, for the cache simulator, and returns that degree.
+// Prompts past the trained window are timed anyway: traces hold them.
+func ServingTimer(spec model.Spec, hw cost.Hardware, dtype model.DType) (sim.StepTimer, int, error) {
+	tp, fits, err := Devices(spec, hw, dtype)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fits {
+		return nil, tp, badSettings("%s does not fit on %s even with %d devices at %s; pick larger hardware, a smaller model or a smaller KV data type",
+			spec.Name, hw.Name, tp, dtype)
+	}
+	pred, err := cost.New(spec, hw, cost.Options{DType: dtype, TP: tp, AllowLongContext: true})
+	if err != nil {
+		return nil, tp, fmt.Errorf("study: %w", err)
+	}
+	return &memoTimer{timer: pred.Serving(), prefill: map[[2]int]float64{}}, tp, nil
+}
+
+// memoTimer remembers prefill times: a sweep asks for the same (new, cached)
+// split at many capacities, and each answer walks the cost model's layers.
+type memoTimer struct {
+	timer   sim.StepTimer
+	mu      sync.Mutex
+	prefill map[[2]int]float64
+}
+
+func (m *memoTimer) PrefillSeconds(newTokens, cachedTokens int) float64 {
+	key := [2]int{newTokens, cachedTokens}
+	m.mu.Lock()
+	s, ok := m.prefill[key]
+	m.mu.Unlock()
+	if !ok {
+		s = m.timer.PrefillSeconds(newTokens, cachedTokens)
+		m.mu.Lock()
+		m.prefill[key] = s
+		m.mu.Unlock()
+	}
+	return s
+}
+
+func (m *memoTimer) DecodeSeconds(batch, totalContext int) float64 {
+	return m.timer.DecodeSeconds(batch, totalContext)
+}
+
+// PredictAt is cost.Predict at one context and batch on opt.TP devices, or,
+// when opt.TP is 0, on the fewest that fit the cached step there
+// (cost.ChooseTP): kvsim predict's answer. Errors are the cost model's.
+func PredictAt(spec model.Spec, hw cost.Hardware, opt cost.Options, context, batch int) (cost.Prediction, error) {
+	if opt.TP == 0 {
+		tp, _, err := cost.ChooseTP(spec, hw, opt, context, batch)
+		if err != nil {
+			return cost.Prediction{}, err
+		}
+		opt.TP = tp
+	}
+	return cost.Predict(spec, hw, opt, context, batch)
+}

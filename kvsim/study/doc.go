@@ -1,0 +1,70 @@
+// Package study holds the notebook's studies as plain functions over the
+// engine rooms (model, decoder, cost, cache, workload, sim). The notebook
+// (notebooks/kvcache.ipynb), `kvsim report` and `kvsim replay` call the same
+// functions, and widgets/figures only draws their results.
+//
+// # A study
+//
+// A study is a function from its settings to its result:
+//
+//	func X(ctx context.Context, s XSettings) (XResult, error)
+//
+// The settings are a plain struct a notebook cell can print or edit; the
+// function keeps no state, writes no file and reports progress only
+// through an optional callback in its settings. Its result implements
+// Result: it names its study (Study), carries its Provenance (when, how
+// long, on which Machine; its inputs are its own fields) and a one-line
+// Summary. Measured numbers carry their Spread.
+//
+//	study        settings          result          section  saved as
+//	Measure      MeasureSettings   Measured        2        data/measured.json
+//	Predict      PredictSettings   Predictions     3        data/predictions.json
+//	CompareCPU   CompareSettings   CPUComparison   3        data/cpu.json
+//	KV           KVSettings        KVStudy         4        data/kv.json
+//	Cache        CacheSettings     CacheStudy      5        data/cache.json
+//	Bounded      BoundedSettings   BoundedStudy    6        data/bounded.json
+//	Replay       ReplaySettings    ReplayResult    kvsim replay
+//
+// Findings checks five common claims against Results (section 8); Metrics
+// are the report's headline numbers (section 7); Report writes both as
+// CSV, JSON and Markdown through kvsim/report.
+//
+// # The lab
+//
+// Lab is the notebook's session: it resolves the reader's Picks once
+// (models, hardware, this-cpu), builds each study's settings from them
+// (Lab.MeasureSettings, ...), and saves results for later cells, since GoNB
+// runs every cell as a new process:
+//
+//	lab, _ := study.NewLab(study.DefaultPicks(), "")          // reports/ of the repository
+//	kv, _ := study.Run(ctx, lab, study.KV, lab.KVSettings())  // run, log, save data/kv.json
+//	r, _ := lab.Results()                                     // every saved result, for the report
+//
+// A saved result counts only for the picks it was computed with; Load
+// returns ErrNotRun otherwise. Lab.RunAll runs every study in section order
+// (kvsim report).
+//
+// # One answer per question
+//
+//   - How many devices a model runs on: Devices (cost.ChooseTP for one
+//     request at the model's full context window), for the KV table, the
+//     cache study and kvsim replay; the latency curves ask ChooseTP the same
+//     question at their longest context, kvsim predict at the context given.
+//   - What the cost model's error is: cost.Predictor.CompareDecode, used by
+//     CompareCPU and kvsim bench --predict.
+//   - What a total time is: the decoder's own total (PathTiming.TotalS), less
+//     the time a caller's OnToken took; kvsim bench prints the same.
+//   - Which requests a cache study replays: Source (a Mooncake trace, else a
+//     synthetic workload), for the notebook, kvsim report and kvsim replay.
+//   - Which capacities a sweep visits: SliderCapacities.
+//
+// Names: the decoder's bounded-cache policies (recompute, window) belong to
+// Bounded; the cache's eviction policies (lru, s3fifo, ...) to Cache and
+// Replay, which call them evictions.
+//
+// # Adding a study
+//
+// A new study is a new file here: XSettings, a result type with Study,
+// Summary and an embedded Provenance, the function X, a Lab.XSettings if
+// the notebook runs it, and a figure in widgets/figures.
+package study

@@ -1,0 +1,205 @@
+package study
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"kvcache/kvsim/cache"
+	"kvcache/kvsim/cost"
+	"kvcache/kvsim/model"
+	"kvcache/kvsim/sim"
+	"kvcache/kvsim/units"
+	"kvcache/kvsim/workload"
+)
+
+// ReplaySettings set up kvsim replay: a workload through a prefix cache,
+// at each capacity under each eviction policy.
+type ReplaySettings struct {
+	Workload   Source
+	Evictions  []string // eviction policies (cache.PolicyNames, "belady" for the offline optimum); nil: lru
+	Capacities Capacities
+	Model      *model.Spec    // sizes the blocks in bytes; nil: capacities in blocks only
+	KVDType    model.DType    // "": fp16
+	Hardware   *cost.Hardware // times Model's prefills on Devices(Model) of it (TTFT saved); needs Model
+	Timed      bool           // serve in time: arrivals, continuous batching, pinned blocks; needs Hardware
+	Serving    Serving        // how the timed replay schedules its steps
+}
+
+// Serving is how a timed replay schedules (sim.ServeConfig); zero values
+// take sim's defaults (prefill-first, reserved decode memory).
+type Serving struct {
+	Scheduler    string // sim.SchedulerNames
+	ChunkTokens  int    // tokens per step with chunked prefill
+	DecodeMemory string // sim.DecodeMemoryNames
+}
+
+// Capacities are the cache sizes of a replay: exactly one of Blocks, Bytes
+// (with a model) and Sweep.
+type Capacities struct {
+	Blocks    []int   // block counts
+	Bytes     []int64 // memory, divided by the model's bytes per block
+	Sweep     int     // SliderCapacities over the workload's distinct blocks, plus unbounded
+	Unbounded bool    // also an unbounded cache
+}
+
+// Resolve turns the capacities into block counts for a workload with
+// distinct blocks of bytesPerBlock bytes (0: no model), and says whether
+// the unbounded run is wanted.
+func (c Capacities) Resolve(distinctBlocks int, bytesPerBlock int64) (blocks []int, unbounded bool, err error) {
+	given := 0
+	for _, set := range []bool{len(c.Blocks) > 0, len(c.Bytes) > 0, c.Sweep != 0} {
+		if set {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		return nil, false, badSettings("give capacities in blocks, in bytes or as a sweep, not several")
+	case given == 0 && !c.Unbounded:
+		return nil, false, badSettings("no capacity given")
+	case c.Sweep != 0:
+		blocks, err := SliderCapacities(distinctBlocks, c.Sweep)
+		return blocks, true, err
+	}
+	for _, n := range c.Blocks {
+		if n < 1 {
+			return nil, false, badSettings("a cache of %d blocks: it holds at least 1 block", n)
+		}
+	}
+	blocks = slices.Clone(c.Blocks)
+	if len(c.Bytes) > 0 && bytesPerBlock <= 0 {
+		return nil, false, badSettings("capacities in bytes need a model to know the bytes per block")
+	}
+	for _, b := range c.Bytes {
+		n := b / max(bytesPerBlock, 1)
+		switch {
+		case n < 1:
+			return nil, false, badSettings("a capacity of %s holds no block of %s", units.Bytes(float64(b)), units.Bytes(float64(bytesPerBlock)))
+		case n > math.MaxInt32-1:
+			return nil, false, badSettings("a capacity of %s is %d blocks, more than a cache indexes", units.Bytes(float64(b)), n)
+		}
+		blocks = append(blocks, int(n))
+	}
+	return blocks, c.Unbounded, nil
+}
+
+// ReplayResult is one row per capacity and policy: summaries of an ordered
+// replay, or of a timed one.
+type ReplayResult struct {
+	Workload      string            `json:"workload"`
+	Stats         workload.Stats    `json:"stats"`
+	Notes         []string          `json:"notes,omitempty"`
+	BytesPerBlock int64             `json:"bytes_per_block"` // 0 without a model
+	Hardware      string            `json:"hardware,omitempty"`
+	TP            int               `json:"tp,omitempty"` // devices the prefills are timed on
+	Rows          []sim.Summary     `json:"rows,omitempty"`
+	Served        []sim.ServeResult `json:"served,omitempty"` // timed
+	Provenance    `json:"provenance"`
+}
+
+// Study names the result: data/replay.json.
+func (ReplayResult) Study() string { return "replay" }
+
+// Summary says what was replayed.
+func (r ReplayResult) Summary() string {
+	return fmt.Sprintf("replayed %s (%d requests) in %d runs in %.1f s", r.Workload, r.Stats.Requests, len(r.Rows)+len(r.Served), r.Took)
+}
+
+// Replay runs the workload at every capacity and policy, capacities in
+// parallel (sim.Prepared.SweepCapacity), the unbounded cache last.
+func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
+	start := time.Now()
+	evictions := []string{LRU}
+	if len(s.Evictions) > 0 {
+		evictions = make([]string, len(s.Evictions))
+		for i, e := range s.Evictions {
+			name, err := cache.CanonicalPolicy(e)
+			if err != nil {
+				return ReplayResult{}, badSettings("%v", err)
+			}
+			evictions[i] = name
+		}
+	}
+	switch {
+	case s.Hardware != nil && s.Model == nil:
+		return ReplayResult{}, badSettings("timing prefills on hardware needs the model whose prefills they are")
+	case s.Timed && s.Hardware == nil:
+		return ReplayResult{}, badSettings("a timed replay needs a model and hardware to time prefills and decodes")
+	case s.Timed && slices.Contains(evictions, Belady):
+		return ReplayResult{}, badSettings("a timed replay cannot use belady: the offline optimum needs the access order, which the timed run decides")
+	}
+	w, err := s.Workload.Load()
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	res := ReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
+	dtype := orDefault(s.KVDType, model.FP16)
+	if s.Model != nil {
+		if res.BytesPerBlock, err = cache.BlockBytes(*s.Model, dtype, w.BlockTokens); err != nil {
+			return ReplayResult{}, fmt.Errorf("study: %w", err)
+		}
+	}
+	caps, unbounded, err := s.Capacities.Resolve(res.Stats.DistinctBlocks, res.BytesPerBlock)
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	var timer sim.StepTimer
+	if s.Hardware != nil {
+		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
+			return ReplayResult{}, err
+		}
+		res.Hardware = s.Hardware.Name
+	}
+	p, err := sim.Prepare(w)
+	if err != nil {
+		return ReplayResult{}, fmt.Errorf("study: %w", err)
+	}
+	if s.Timed {
+		if unbounded {
+			caps = append(caps, cache.Unbounded)
+		}
+		for _, c := range caps {
+			for _, e := range evictions {
+				if err := ctx.Err(); err != nil {
+					return ReplayResult{}, err
+				}
+				r, err := p.Serve(sim.ServeConfig{Config: sim.Config{Policy: e, CapacityBlocks: c, BytesPerBlock: res.BytesPerBlock, Timer: timer, MaxPoints: 1},
+					Scheduler: s.Serving.Scheduler, ChunkTokens: s.Serving.ChunkTokens, DecodeMemory: s.Serving.DecodeMemory})
+				if err != nil {
+					return ReplayResult{}, fmt.Errorf("study: %w", err)
+				}
+				r.Series = sim.Series{}
+				res.Served = append(res.Served, r)
+			}
+		}
+		res.Provenance = stamp(start)
+		return res, nil
+	}
+	if len(caps) > 0 {
+		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer})
+		if err != nil {
+			return ReplayResult{}, fmt.Errorf("study: %w", err)
+		}
+		for j := range sw.Capacities {
+			for _, c := range sw.Curves {
+				res.Rows = append(res.Rows, c.Points[j])
+			}
+		}
+	}
+	if unbounded {
+		if err := ctx.Err(); err != nil {
+			return ReplayResult{}, err
+		}
+		r, err := p.Replay(sim.Config{CapacityBlocks: cache.Unbounded, BytesPerBlock: res.BytesPerBlock, Timer: timer, MaxPoints: 1})
+		if err != nil {
+			return ReplayResult{}, fmt.Errorf("study: %w", err)
+		}
+		r.Summary.Policy = "unbounded"
+		res.Rows = append(res.Rows, r.Summary)
+	}
+	res.Provenance = stamp(start)
+	return res, nil
+}
