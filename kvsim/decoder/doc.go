@@ -24,7 +24,8 @@
 // or read from a safetensors file with Hugging Face GPT-2 (wte, h.N.attn.
 // c_attn, ...; Conv1D weights transposed) or LLaMA (model.layers.N.self_attn.
 // q_proj, ...) names, in F32, F16 or BF16. RoPE uses the Hugging Face
-// rotate-half layout with base 10000 (Options.RoPEBase for others).
+// rotate-half layout with the spec's rope_theta as base (10000 when the spec
+// has none; Options.RoPEBase overrides it).
 //
 // # One layer, per token (pre-norm)
 //
