@@ -14,10 +14,12 @@ import (
 func runHardware(args []string, e *env) error {
 	fs := flag.NewFlagSet("hardware", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON: an array of every preset, or one object for a named preset")
+	hwFile := addHardwareFileFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: kvsim hardware [NAME] [--json]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: kvsim hardware [NAME] [--json] [--hardware-file FILE]\n\n"+
 			"Lists the hardware presets with their datasheet figures and sources;\n"+
-			"this-cpu is measured on this machine with the decoder's own code (about a second).\n\n")
+			"this-cpu is measured on this machine with the decoder's own code (about a second).\n"+
+			"--hardware-file adds (and checks) your own devices.\n\n")
 		fs.PrintDefaults()
 	}
 	names, err := parse(fs, args, e)
@@ -27,9 +29,13 @@ func runHardware(args []string, e *env) error {
 	if len(names) > 1 {
 		return usagef("give at most one hardware name, got %s", joinQuoted(names))
 	}
+	own, err := loadHardware(*hwFile)
+	if err != nil {
+		return err
+	}
 	cal := cost.NewCalibrator(nil)
 	if len(names) == 1 {
-		h, err := cost.LookupHardware(names[0], cal)
+		h, err := cost.LookupHardwareIn(names[0], own, cal)
 		if err != nil {
 			return err
 		}
@@ -42,6 +48,7 @@ func runHardware(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	all = append(all, own...)
 	if *asJSON {
 		return writeJSON(e, all)
 	}
@@ -53,6 +60,20 @@ func runHardware(args []string, e *env) error {
 		fmt.Fprintf(e.stdout, "  %s: %s\n", h.Name, h.Source)
 	}
 	return nil
+}
+
+// addHardwareFileFlag registers --hardware-file, which adds one's own
+// devices from JSON (cost.LoadHardwareFile).
+func addHardwareFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("hardware-file", "", "add your own devices from a JSON `FILE`, fields as kvsim hardware NAME --json prints them (see README)")
+}
+
+// loadHardware reads the devices of --hardware-file, if given.
+func loadHardware(file string) ([]cost.Hardware, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return cost.LoadHardwareFile(file)
 }
 
 var tableDTypes = []model.DType{model.FP32, model.FP16, model.BF16, model.FP8, model.INT8}

@@ -47,9 +47,10 @@ func runModels(args []string, e *env) error {
 	return report.ModelTable(cat.Specs()).WriteText(e.stdout)
 }
 
-// addModelFileFlag registers --model-file, which adds models from JSON.
+// addModelFileFlag registers --model-file, which adds models from JSON
+// (kvsim specs or Hugging Face configs, model.Catalog.LoadFile).
 func addModelFileFlag(fs *flag.FlagSet) *string {
-	return fs.String("model-file", "", "add models from a JSON `FILE` (one spec or an array; see README)")
+	return fs.String("model-file", "", "add models from a JSON `FILE`: a kvsim spec or a Hugging Face config.json (or its folder), or an array of them; see README")
 }
 
 // loadCatalog returns the presets plus the models of file, if given.

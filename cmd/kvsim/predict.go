@@ -26,6 +26,7 @@ func runPredict(args []string, e *env) error {
 	allowLong := fs.Bool("allow-long", false, "allow a context beyond the model's trained maximum")
 	asJSON := fs.Bool("json", false, "print JSON (an array with --all)")
 	modelFile := addModelFileFlag(fs)
+	hwFile := addHardwareFileFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: kvsim predict --model NAME --hardware NAME --context L [--batch B] [--dtype bf16] [--exec eager|graph] [--tp T] [--json]\n"+
 			"       kvsim predict --all --hardware NAME|all --context L [...]\n\n"+
@@ -46,6 +47,8 @@ func runPredict(args []string, e *env) error {
 		return usagef("give --model NAME or --all, not both")
 	case !*all && *modelName == "":
 		return usagef("give --model NAME (kvsim models lists them) or --all")
+	case *hwName == "" && *hwFile != "":
+		return usagef("--hardware-file adds devices; name the one to predict on with --hardware NAME")
 	case *hwName == "":
 		return usagef("give --hardware NAME; presets: %s", strings.Join(cost.HardwareNames(), ", "))
 	case !set["context"]:
@@ -73,14 +76,19 @@ func runPredict(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	own, err := loadHardware(*hwFile)
+	if err != nil {
+		return err
+	}
 	cal := cost.NewCalibrator(nil)
 	var hardware []cost.Hardware
 	if *all && strings.EqualFold(*hwName, "all") {
 		if hardware, err = cost.AllHardware(cal); err != nil {
 			return err
 		}
+		hardware = append(hardware, own...)
 	} else {
-		h, err := cost.LookupHardware(*hwName, cal)
+		h, err := cost.LookupHardwareIn(*hwName, own, cal)
 		if err != nil {
 			return err
 		}

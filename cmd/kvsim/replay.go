@@ -49,6 +49,7 @@ func runReplay(args []string, e *env) error {
 	skipBad := fs.Bool("skip-bad-lines", false, "skip malformed trace lines (counted) instead of failing")
 	blockSizes := fs.String("block-sizes", "", "block-size sweep instead: waste and reuse for each `B[,B...]` (synthetic workloads)")
 	hwName := fs.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
+	hwFile := addHardwareFileFlag(fs)
 	timed := fs.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := fs.Bool("json", false, "print JSON: an array with one object per capacity and policy")
 	fs.Usage = func() {
@@ -90,7 +91,7 @@ func runReplay(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	timer, err := stepTimer(*modelName, *hwName, *kvDType, *modelFile, *timed)
+	timer, err := stepTimer(*modelName, *hwName, *hwFile, *kvDType, *modelFile, *timed)
 	if err != nil {
 		return err
 	}
@@ -129,8 +130,10 @@ func runReplay(args []string, e *env) error {
 
 // stepTimer is the cost model's serving timer for --model on --hardware, or
 // nil when no hardware is named.
-func stepTimer(modelName, hwName, dtype, modelFile string, timed bool) (sim.StepTimer, error) {
+func stepTimer(modelName, hwName, hwFile, dtype, modelFile string, timed bool) (sim.StepTimer, error) {
 	switch {
+	case hwName == "" && hwFile != "":
+		return nil, usagef("--hardware-file adds devices; name the one to time on with --hardware NAME")
 	case hwName == "" && timed:
 		return nil, usagef("--timed needs --model NAME and --hardware NAME to time prefills and decodes")
 	case hwName == "":
@@ -150,7 +153,11 @@ func stepTimer(modelName, hwName, dtype, modelFile string, timed bool) (sim.Step
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	hw, err := cost.LookupHardware(hwName, cost.NewCalibrator(nil))
+	own, err := loadHardware(hwFile)
+	if err != nil {
+		return nil, err
+	}
+	hw, err := cost.LookupHardwareIn(hwName, own, cost.NewCalibrator(nil))
 	if err != nil {
 		return nil, err
 	}
