@@ -67,7 +67,7 @@ func readHardwareFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("cost: hardware file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("cost: hardware file %s is not a regular file (%s); give a JSON file", path, info.Mode().Type())
+		return nil, fmt.Errorf("cost: hardware file %s is not a regular file; give a JSON file", path)
 	}
 	if info.Size() > MaxHardwareFileBytes {
 		return nil, fmt.Errorf("cost: hardware file %s has %d bytes, beyond the %d allowed", path, info.Size(), MaxHardwareFileBytes)

@@ -70,7 +70,7 @@ func checkRegular(path string) error {
 		return fmt.Errorf("decoder: weights file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("decoder: weights %s is not a regular file (%s); give a .safetensors file, its index or its folder", path, info.Mode().Type())
+		return fmt.Errorf("decoder: weights %s is not a regular file but a device, pipe or socket; give a .safetensors file, its index or its folder", path)
 	}
 	return nil
 }

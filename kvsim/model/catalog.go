@@ -159,7 +159,7 @@ func readModelFile(path string) ([]byte, string, error) {
 		}
 	}
 	if !info.Mode().IsRegular() {
-		return nil, path, fmt.Errorf("model: %s is not a regular file (%s); give a model JSON file", path, info.Mode().Type())
+		return nil, path, fmt.Errorf("model: %s is not a regular file but a device, pipe or socket; give a model JSON file", path)
 	}
 	if info.Size() > MaxModelFileBytes {
 		return nil, path, fmt.Errorf("model: %s has %d bytes, beyond the %d a model file may have; a spec or a config.json is a few kilobytes", path, info.Size(), MaxModelFileBytes)
