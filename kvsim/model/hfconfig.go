@@ -256,14 +256,14 @@ func llamaBase(r *hfReader, family string, tiedDefault bool) Spec {
 	s.KVHeads = r.intOr(s.Heads, "num_key_value_heads")
 	s.HeadDim = r.intOr(0, "head_dim") // 0: hidden_size / heads
 	s.Attention = attentionKind(s.Heads, s.KVHeads)
-	s.Activation = gatedActivation(r, "hidden_act")
+	s.Activation = gatedActivation(r, "silu", "hidden_act")
 	return s
 }
 
-// gatedActivation maps hidden_act of a gated MLP: silu gives SwiGLU, the
-// GELU variants GeGLU.
-func gatedActivation(r *hfReader, keys ...string) Activation {
-	act := r.str("silu", keys...)
+// gatedActivation maps hidden_act of a gated MLP (def when absent): silu
+// gives SwiGLU, the GELU variants GeGLU.
+func gatedActivation(r *hfReader, def string, keys ...string) Activation {
+	act := r.str(def, keys...)
 	switch {
 	case act == "silu" || act == "swish":
 		return SwiGLU
@@ -406,7 +406,7 @@ func hfQwen2MoE(r *hfReader) Spec {
 func hfGemma2(r *hfReader) Spec {
 	s := llamaBase(r, "Gemma-2", true)
 	s.HeadDim = r.intOr(256, "head_dim")
-	s.Activation = gatedActivation(r, "hidden_activation", "hidden_act")
+	s.Activation = gatedActivation(r, "gelu_pytorch_tanh", "hidden_activation", "hidden_act")
 	if !windowByLayerTypes(r, &s, 4096) {
 		windowAll(r, &s, 4096) // the transformers default
 		if s.SlidingWindow > 0 && s.Layers > 1 {
@@ -528,7 +528,7 @@ func hfDeepSeek(r *hfReader) Spec {
 		FFN:        r.int("intermediate_size"),
 		Vocab:      r.int("vocab_size"),
 		MaxContext: r.int("max_position_embeddings"),
-		Norm:       RMSNorm, Activation: gatedActivation(r, "hidden_act"), Positions: RoPE, Attention: MLA,
+		Norm:       RMSNorm, Activation: gatedActivation(r, "silu", "hidden_act"), Positions: RoPE, Attention: MLA,
 		TiedEmbeddings: r.boolOr(false, "tie_word_embeddings"),
 		RoPETheta:      r.ropeTheta(10000, "rope_theta"),
 		MLA: &MLAConfig{
