@@ -28,7 +28,7 @@ func runBench(args []string, e *env) error {
 	sinks := f.Int("sinks", 0, "window: attention-sink tokens kept (default 4)")
 	seed := f.Uint64("seed", 1, "seed of the random weights and prompt")
 	threads := f.Int("threads", 0, "goroutines per matmul (default: one per core)")
-	weights := f.String("weights", "", "safetensors `FILE` with GPT-2 or LLaMA tensor names (default: random weights)")
+	weights := f.String("weights", "", "safetensors `FILE`, its model.safetensors.index.json (shards), or their folder; GPT-2 or LLaMA tensor names, F32/F16/BF16 (default: random weights)")
 	asJSON := f.Bool("json", false, "print the full result as JSON")
 	predict := f.Bool("predict", false, "also predict every decode step with the this-cpu cost model, calibrated here first (about a second), and print the error")
 	modelFile := addModelFileFlag(f)

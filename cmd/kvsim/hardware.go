@@ -7,23 +7,29 @@ import (
 	"kvcache/kvsim/report"
 )
 
-const hardwareUsage = `Usage: kvsim hardware [NAME] [--json]
+const hardwareUsage = `Usage: kvsim hardware [NAME] [--json] [--hardware-file FILE]
 
 Lists the hardware presets with their datasheet figures and sources;
 this-cpu is measured on this machine with the decoder's own code (about a second).
+--hardware-file adds (and checks) your own devices.
 
 `
 
 func runHardware(args []string, e *env) error {
 	f := newFlags("hardware", hardwareUsage)
 	asJSON := f.Bool("json", false, "print JSON: an array of every preset, or one object for a named preset")
+	hwFile := addHardwareFileFlag(f)
 	names, err := f.parse(args, e, 1, "give at most one hardware name")
+	if err != nil {
+		return err
+	}
+	own, err := loadHardware(*hwFile)
 	if err != nil {
 		return err
 	}
 	cal := cost.NewCalibrator(nil)
 	if len(names) == 1 {
-		h, err := cost.LookupHardware(names[0], cal)
+		h, err := cost.LookupHardwareIn(names[0], own, cal)
 		if err != nil {
 			return err
 		}
@@ -40,6 +46,7 @@ func runHardware(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	all = append(all, own...)
 	if *asJSON {
 		return writeJSON(e, all)
 	}

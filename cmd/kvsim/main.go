@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 )
 
@@ -192,9 +193,24 @@ type minimum struct {
 	value, min int
 }
 
-// addModelFileFlag registers --model-file, which adds models from JSON.
+// addModelFileFlag registers --model-file, which adds models from JSON
+// (kvsim specs or Hugging Face configs, model.Catalog.LoadFile).
 func addModelFileFlag(f *flags) *string {
-	return f.String("model-file", "", "add models from a JSON `FILE` (one spec or an array; see README)")
+	return f.String("model-file", "", "add models from a JSON `FILE`: a kvsim spec or a Hugging Face config.json (or its folder), or an array of them; see README")
+}
+
+// addHardwareFileFlag registers --hardware-file, which adds one's own
+// devices from JSON (cost.LoadHardwareFile).
+func addHardwareFileFlag(f *flags) *string {
+	return f.String("hardware-file", "", "add your own devices from a JSON `FILE`, fields as kvsim hardware NAME --json prints them (see README)")
+}
+
+// loadHardware reads the devices of --hardware-file, if given.
+func loadHardware(file string) ([]cost.Hardware, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return cost.LoadHardwareFile(file)
 }
 
 // loadCatalog returns the presets plus the models of file, if given.

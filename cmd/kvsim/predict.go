@@ -31,6 +31,7 @@ func runPredict(args []string, e *env) error {
 	allowLong := f.Bool("allow-long", false, "allow a context beyond the model's trained maximum")
 	asJSON := f.Bool("json", false, "print JSON (an array with --all)")
 	modelFile := addModelFileFlag(f)
+	hwFile := addHardwareFileFlag(f)
 	if _, err := f.parse(args, e, 0, "name the model with --model"); err != nil {
 		return err
 	}
@@ -39,6 +40,8 @@ func runPredict(args []string, e *env) error {
 		return usagef("give --model NAME or --all, not both")
 	case !*all && *modelName == "":
 		return usagef("give --model NAME (kvsim models lists them) or --all")
+	case *hwName == "" && *hwFile != "":
+		return usagef("--hardware-file adds devices; name the one to predict on with --hardware NAME")
 	case *hwName == "":
 		return usagef("give --hardware NAME; presets: %s", strings.Join(cost.HardwareNames(), ", "))
 	case !f.given["context"]:
@@ -65,14 +68,19 @@ func runPredict(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	own, err := loadHardware(*hwFile)
+	if err != nil {
+		return err
+	}
 	cal := cost.NewCalibrator(nil)
 	var hardware []cost.Hardware
 	if *all && strings.EqualFold(*hwName, "all") {
 		if hardware, err = cost.AllHardware(cal); err != nil {
 			return err
 		}
+		hardware = append(hardware, own...)
 	} else {
-		h, err := cost.LookupHardware(*hwName, cal)
+		h, err := cost.LookupHardwareIn(*hwName, own, cal)
 		if err != nil {
 			return err
 		}

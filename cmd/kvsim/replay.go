@@ -50,6 +50,7 @@ func runReplay(args []string, e *env) error {
 	skipBad := f.Bool("skip-bad-lines", false, "skip malformed trace lines (counted) instead of failing")
 	blockSizes := f.String("block-sizes", "", "block-size sweep instead: waste and reuse for each `B[,B...]` (synthetic workloads)")
 	hwName := f.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
+	hwFile := addHardwareFileFlag(f)
 	timed := f.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy")
 	timedOpts := addTimedFlags(f.FlagSet)
@@ -68,6 +69,8 @@ func runReplay(args []string, e *env) error {
 		return usagef("--eviction is empty: use one of %s", strings.Join(cache.PolicyNames(), ", "))
 	case *timed && (*hwName == "" || *modelName == ""):
 		return usagef("--timed needs --model NAME and --hardware NAME to time prefills and decodes")
+	case *hwName == "" && *hwFile != "":
+		return usagef("--hardware-file adds devices; name the one to time prefills on with --hardware NAME")
 	case *hwName != "" && *modelName == "":
 		return usagef("--hardware needs --model NAME: the model whose prefills are timed")
 	case *capBytes != "" && *modelName == "":
@@ -107,7 +110,11 @@ func runReplay(args []string, e *env) error {
 		s.Model = &spec
 	}
 	if *hwName != "" {
-		hw, err := cost.LookupHardware(*hwName, cost.NewCalibrator(nil))
+		own, err := loadHardware(*hwFile)
+		if err != nil {
+			return err
+		}
+		hw, err := cost.LookupHardwareIn(*hwName, own, cost.NewCalibrator(nil))
 		if err != nil {
 			return err
 		}

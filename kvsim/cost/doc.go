@@ -81,11 +81,20 @@
 //	l4         L4 24GB (PCIe)   121 bf16, 242.5 fp8/int8, 30.3 fp32;    300 GB/s;   PCIe 4
 //	rtx-4090   RTX 4090 24GB    165.2 bf16/fp16 (FP32 accumulate), 330.3 fp8, 660.6 int8, 82.6 fp32; 1,008 GB/s
 //	m2-max     M2 Max 38-core   13.6 fp32 = fp16 (no tensor rate);      400 GB/s;   96 GB unified
+//	b200       B200 180GB       2,250 bf16, 4,500 fp8/int8, 75 fp32;    7.7 TB/s;   NVLink 5
+//	mi300x     MI300X 192GB     1,307.4 bf16, 2,614.9 fp8/int8, 163.4 fp32; 5.3 TB/s; Infinity Fabric
+//	l40s       L40S 48GB (PCIe) 362.05 bf16, 733 fp8/int8, 91.6 fp32;   864 GB/s;   PCIe 4
+//	a10g       A10G 24GB (AWS)  70 bf16, 140 int8, 35 fp32 (no datasheet; see its Source); 600 GB/s
+//	t4         T4 16GB (PCIe)   65 fp16 (no bf16), 130 int8, 8.1 fp32;  320 GB/s;   PCIe 3
+//
+// Your own device: LoadHardwareFile (kvsim --hardware-file) reads the same
+// fields from JSON, as kvsim hardware NAME --json prints them.
 //
 // Memory sizes take the datasheet's GB as binary (80 GB = 80 GiB; drivers
 // show a little less, e.g. 81,559 MiB on an H100 SXM), which the 0.9
 // memory fraction absorbs. Links are per direction: NVLink 3 600 GB/s total
-// = 300 GB/s each way, NVLink 4 900 = 450, PCIe Gen4 x16 64 = 32. MaxTP is 8
+// = 300 GB/s each way, NVLink 4 900 = 450, NVLink 5 1,800 = 900, PCIe Gen4
+// x16 64 = 32, Gen3 32 = 16, MI300X Infinity Fabric 896 = 448. MaxTP is 8
 // (one 8-GPU server) for the GPUs, 1 for the M2 Max and this-cpu.
 //
 // Efficiencies and fixed costs for the GPU presets (assumptions, stated):

@@ -149,6 +149,10 @@ func Presets() []Hardware {
 		nvlink3 = 300e9 // NVLink 3 (A100 SXM): 600 GB/s total, 300 GB/s each way
 		nvlink4 = 450e9 // NVLink 4 (H100/H200 SXM): 900 GB/s total, 450 GB/s each way
 		pcie4   = 32e9  // PCIe Gen4 x16: 64 GB/s total, 32 GB/s each way
+
+		nvlink5        = 900e9 // NVLink 5 (B200): 1.8 TB/s total, 900 GB/s each way
+		infinityFabric = 448e9 // MI300X: 7 links x 64 GB/s each way
+		pcie3          = 16e9  // PCIe Gen3 x16: 32 GB/s total, 16 GB/s each way
 	)
 	a100 := map[model.DType]float64{model.FP32: 19.5e12, model.FP16: 312e12, model.BF16: 312e12, model.INT8: 624e12}
 	hopper := map[model.DType]float64{model.FP32: 67e12, model.FP16: 989.4e12, model.BF16: 989.4e12, model.FP8: 1978.9e12, model.INT8: 1978.9e12}
@@ -199,6 +203,42 @@ func Presets() []Hardware {
 			Source: "Apple newsroom, 'Apple unveils M2 Pro and M2 Max' (2023-01-17): 38-core GPU, 400 GB/s, up to 96 GB unified memory; " +
 				"FP32 13.6 TFLOPS = 38 cores x 128 ALUs x 2 FLOP x 1.398 GHz; Apple GPUs run FP16 at the FP32 rate (no separate tensor rate). " +
 				"macOS lets the GPU wire about 75% of unified memory by default",
+		}),
+		gpu(Hardware{
+			Name: "b200", Device: "NVIDIA B200 180GB (HBM3e, HGX B200)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 75e12, model.FP16: 2.25e15, model.BF16: 2.25e15, model.FP8: 4.5e15, model.INT8: 4.5e15},
+			MemoryBandwidth: 7.7e12, MemoryBytes: 180 * gib,
+			MaxTP: 8, LinkBandwidth: nvlink5, Link: "NVLink 5, 1.8 TB/s (HGX B200 8-GPU)",
+			Source: "NVIDIA GB200 NVL72 / HGX B200 technical specifications, HGX B200 column, per GPU: FP32 75 TFLOPS; FP16/BF16 4.5 PFLOPS, FP8 9 PFLOPS and INT8 9 POPS with sparsity, so 2.25, 4.5 and 4.5 dense; 180 GB HBM3e at 7.7 TB/s; NVLink 5 1.8 TB/s",
+		}),
+		gpu(Hardware{
+			Name: "mi300x", Device: "AMD Instinct MI300X 192GB (HBM3, OAM)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 163.4e12, model.FP16: 1307.4e12, model.BF16: 1307.4e12, model.FP8: 2614.9e12, model.INT8: 2614.9e12},
+			MemoryBandwidth: 5.3e12, MemoryBytes: 192 * gib,
+			MaxTP: 8, LinkBandwidth: infinityFabric, Link: "AMD Infinity Fabric, 7 links of 128 GB/s, 896 GB/s total (8-GPU platform)",
+			Source: "AMD Instinct MI300X accelerator data sheet: FP32 163.4 TFLOPS; FP16/BF16 1,307.4 and FP8 2,614.9 TFLOPS, INT8 2,614.9 TOPS dense (2,614.9 / 5,229.8 with sparsity); 192 GB HBM3 at 5.3 TB/s; 7 Infinity Fabric links of 128 GB/s (64 each way), so 448 GB/s each way. Launch costs assumed as for CUDA",
+		}),
+		gpu(Hardware{
+			Name: "l40s", Device: "NVIDIA L40S 48GB (GDDR6, PCIe, 350 W)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 91.6e12, model.FP16: 362.05e12, model.BF16: 362.05e12, model.FP8: 733e12, model.INT8: 733e12},
+			MemoryBandwidth: 864e9, MemoryBytes: 48 * gib,
+			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			Source: "NVIDIA L40S GPU datasheet: FP32 91.6 TFLOPS; BF16/FP16 tensor 362.05 dense (733 with sparsity); FP8 733 TFLOPS and INT8 733 TOPS dense (1,466 with sparsity); 48 GB GDDR6 at 864 GB/s; PCIe Gen4 x16 64 GB/s",
+		}),
+		gpu(Hardware{
+			Name: "a10g", Device: "NVIDIA A10G 24GB (GDDR6, PCIe; AWS EC2 G5)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 35e12, model.FP16: 70e12, model.BF16: 70e12, model.INT8: 140e12},
+			MemoryBandwidth: 600e9, MemoryBytes: 24 * gib,
+			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (g5.48xlarge: 8 GPUs, no NVLink)",
+			Source: "NVIDIA publishes no A10G datasheet (it is AWS's variant of the A10). Figures as Baseten's 'NVIDIA A10 vs A10G for ML model inference' spec table gives them, dense: FP32 35 TFLOPS, FP16/BF16 tensor 70 TFLOPS, INT8 140 TOPS (the A10's are 31.2, 125 and 250); they match 80 SMs at 1.71 GHz with half-rate FP32-accumulate tensor cores. 24 GB GDDR6 at 600 GB/s (AWS EC2 G5)",
+		}),
+		gpu(Hardware{
+			Name: "t4", Device: "NVIDIA T4 16GB (GDDR6, PCIe, 70 W)",
+			PeakFLOPS:       map[model.DType]float64{model.FP32: 8.1e12, model.FP16: 65e12, model.INT8: 130e12},
+			MemoryBandwidth: 320e9, MemoryBytes: 16 * gib,
+			MaxTP: 8, LinkBandwidth: pcie3, Link: "PCIe Gen3 x16, 32 GB/s (no NVLink)",
+			DefaultDType: model.FP16,
+			Source:       "NVIDIA T4 Tensor Core GPU datasheet: FP32 8.1 TFLOPS; mixed precision (FP16/FP32) 65 TFLOPS; INT8 130 TOPS (Turing has no 2:4 sparsity: these are dense); no BF16; 16 GB GDDR6 at 320 GB/s; PCIe Gen3 x16 32 GB/s",
 		}),
 	}
 }

@@ -33,7 +33,7 @@ func mustSpec(t testing.TB, name string) model.Spec {
 }
 
 func TestPresetsHaveTheRequiredNamesAndValidate(t *testing.T) {
-	want := []string{"a100-40gb", "a100-80gb", "h100-sxm", "h200", "l4", "rtx-4090", "m2-max", "this-cpu"}
+	want := []string{"a100-40gb", "a100-80gb", "h100-sxm", "h200", "l4", "rtx-4090", "m2-max", "b200", "mi300x", "l40s", "a10g", "t4", "this-cpu"}
 	if got := HardwareNames(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("HardwareNames = %v, want %v", got, want)
 	}
@@ -71,6 +71,13 @@ func TestDatasheetFigures(t *testing.T) {
 		{"l4", model.BF16, 121e12, 300e9, 24},
 		{"rtx-4090", model.BF16, 165.2e12, 1008e9, 24},
 		{"m2-max", model.FP16, 13.6e12, 400e9, 96},
+		{"b200", model.BF16, 2.25e15, 7.7e12, 180},
+		{"b200", model.FP8, 4.5e15, 7.7e12, 180},
+		{"mi300x", model.BF16, 1307.4e12, 5.3e12, 192},
+		{"mi300x", model.FP8, 2614.9e12, 5.3e12, 192},
+		{"l40s", model.BF16, 362.05e12, 864e9, 48},
+		{"a10g", model.BF16, 70e12, 600e9, 24},
+		{"t4", model.FP16, 65e12, 320e9, 16},
 	}
 	for _, tc := range cases {
 		h := mustHardware(t, tc.name)

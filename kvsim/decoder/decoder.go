@@ -10,9 +10,9 @@ import (
 // Options configure a Decoder.
 type Options struct {
 	Seed         uint64  // seed of the random weights (ignored with WeightsFile)
-	WeightsFile  string  // safetensors file with GPT-2 or LLaMA (Hugging Face) tensor names; "": random weights
+	WeightsFile  string  // safetensors file, index or folder with GPT-2 or LLaMA (Hugging Face) tensor names; "": random weights
 	Threads      int     // goroutines per matmul and attention; 0: one per core
-	RoPEBase     float64 // RoPE base θ; 0: 10000 (LLaMA-1/2; LLaMA-3 uses 500000)
+	RoPEBase     float64 // RoPE base θ; 0: the spec's RoPETheta, or 10000 when it has none
 	MemAvailable int64   // bytes the memory check allows; 0: MemAvailable of /proc/meminfo
 }
 
@@ -38,6 +38,9 @@ func New(spec model.Spec, opt Options) (*Decoder, error) {
 	}
 	if opt.RoPEBase < 0 {
 		return nil, fmt.Errorf("decoder: RoPE base %g must be positive (0: 10000)", opt.RoPEBase)
+	}
+	if opt.RoPEBase == 0 {
+		opt.RoPEBase = spec.RoPETheta
 	}
 	if opt.RoPEBase == 0 {
 		opt.RoPEBase = 10000

@@ -21,10 +21,16 @@
 //
 // Weights are random from a seed (deterministic; N(0, 1/fan_in) block
 // matrices, N(0, 0.02²) embeddings, final gain set for logits of std ≈ 2),
-// or read from a safetensors file with Hugging Face GPT-2 (wte, h.N.attn.
-// c_attn, ...; Conv1D weights transposed) or LLaMA (model.layers.N.self_attn.
-// q_proj, ...) names, in F32, F16 or BF16. RoPE uses the Hugging Face
-// rotate-half layout with base 10000 (Options.RoPEBase for others).
+// or read from a safetensors checkpoint with Hugging Face GPT-2 (wte,
+// h.N.attn.c_attn, ...; Conv1D weights transposed) or LLaMA/Qwen2
+// (model.layers.N.self_attn.q_proj, ...) names, in F32, F16 or BF16
+// (converted to float32). Options.WeightsFile is a .safetensors file, a
+// sharded checkpoint's model.safetensors.index.json, or a folder holding
+// either. The checkpoint must match the spec: every tensor it needs, with
+// its shape, and no weight without a place (a bias the spec lacks, an extra
+// layer); NaN or infinite values are refused with the tensor's name. RoPE uses the Hugging Face
+// rotate-half layout with the spec's rope_theta as base (10000 when the spec
+// has none; Options.RoPEBase overrides it).
 //
 // # One layer, per token (pre-norm)
 //

@@ -7,7 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -15,7 +15,9 @@ import (
 // A safetensors file is an 8-byte little-endian header length N, N bytes of
 // JSON {name: {"dtype", "shape", "data_offsets": [begin, end]}} (plus an
 // optional "__metadata__"), then the tensor bytes, offsets counted from the
-// end of the header.
+// end of the header. A sharded checkpoint adds model.safetensors.index.json,
+// {"metadata": {...}, "weight_map": {tensor name: shard file name}}, with
+// the shards beside it.
 
 type stEntry struct {
 	DType   string   `json:"dtype"`
@@ -30,9 +32,24 @@ type stFile struct {
 	entries map[string]stEntry
 }
 
-const maxHeaderBytes = 100 << 20
+// Limits on what the reader accepts before it allocates.
+const (
+	maxHeaderBytes = 100 << 20 // one file's JSON header
+	maxIndexBytes  = 64 << 20  // model.safetensors.index.json
+	maxShards      = 4096
+	maxTensorDim   = 1 << 40
+)
+
+// Names of a Hugging Face checkpoint's files.
+const (
+	singleFile = "model.safetensors"
+	indexFile  = "model.safetensors.index.json"
+)
 
 func openSafetensors(path string) (*stFile, error) {
+	if err := checkRegular(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("decoder: weights file: %w", err)
@@ -43,6 +60,19 @@ func openSafetensors(path string) (*stFile, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// checkRegular refuses what is not a regular file before it is opened: a
+// device never ends, a pipe may block the open itself.
+func checkRegular(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("decoder: weights file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("decoder: weights %s is not a regular file but a device, pipe or socket; give a .safetensors file, its index or its folder", path)
+	}
+	return nil
 }
 
 func readSafetensorsHeader(f *os.File, path string) (*stFile, error) {
@@ -86,8 +116,11 @@ func readSafetensorsHeader(f *os.File, path string) (*stFile, error) {
 		}
 		count := int64(1)
 		for _, d := range e.Shape {
-			if d < 0 {
-				return nil, bad("tensor %q has a negative dimension in shape %v", name, e.Shape)
+			if d < 0 || d > maxTensorDim {
+				return nil, bad("tensor %q has a dimension out of range in shape %v", name, e.Shape)
+			}
+			if d > 0 && count > dataLen/int64(d) { // more values than the file could hold; no overflow either
+				return nil, bad("tensor %q of shape %v does not fit a data section of %d bytes", name, e.Shape, dataLen)
 			}
 			count *= int64(d)
 		}
@@ -110,12 +143,17 @@ func dtypeBytes(dtype string) int {
 	return 0
 }
 
-// read decodes tensor name into dst (len = numel), transposing a 2-D
-// tensor when transpose is set (GPT-2's Conv1D stores (in, out)).
+// read decodes tensor name into dst (len = numel), converting F16 and BF16
+// to float32 and transposing a 2-D tensor when transpose is set (GPT-2's
+// Conv1D stores (in, out)). A NaN or infinite value is refused with the
+// tensor's name: it would turn every logit into NaN.
 func (st *stFile) read(name string, dst []float32, transpose bool) error {
 	e := st.entries[name]
 	width := dtypeBytes(e.DType)
 	buf := make([]byte, e.Offsets[1]-e.Offsets[0])
+	if len(buf) != len(dst)*width {
+		return fmt.Errorf("decoder: %s: tensor %q holds %d bytes, not the %d values it is read into", st.path, name, len(buf), len(dst))
+	}
 	if _, err := st.f.ReadAt(buf, st.base+e.Offsets[0]); err != nil {
 		return fmt.Errorf("decoder: %s: reading tensor %q: %w", st.path, name, err)
 	}
@@ -133,6 +171,9 @@ func (st *stFile) read(name string, dst []float32, transpose bool) error {
 			v = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16)
 		case "F16":
 			v = halfToFloat(binary.LittleEndian.Uint16(b))
+		}
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("decoder: %s: tensor %q holds %v at element %d; the weights are corrupt (or were saved after training diverged), refusing them", st.path, name, v, i)
 		}
 		if transpose { // file (rows, cols) → dst (cols, rows)
 			r, c := i/cols, i%cols
@@ -164,157 +205,156 @@ func halfToFloat(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
-// placement says where one file tensor goes: into dst, at element offset
-// off, transposed or not, with the shape it must have in the file.
-type placement struct {
-	name      string
-	shape     []int
-	dst       []float32
-	transpose bool
+// checkpoint is every tensor of a checkpoint, one file or many shards.
+type checkpoint struct {
+	path    string // what the user named
+	files   []*stFile
+	tensors map[string]*stFile // tensor name → the file holding it
 }
 
-// loadSafetensors reads a GPT-2 or LLaMA (Hugging Face) checkpoint into
-// weights shaped for h.
-func loadSafetensors(path string, h *shape) (*Weights, error) {
+// openCheckpoint opens the weights at path: a .safetensors file; a
+// model.safetensors.index.json with its shards; or a folder holding the
+// index (preferred), model.safetensors, or a single .safetensors file.
+func openCheckpoint(path string) (*checkpoint, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("decoder: weights file: %w", err)
+	}
+	if info.IsDir() {
+		if path, err = checkpointInFolder(path); err != nil {
+			return nil, err
+		}
+	}
+	if strings.HasSuffix(path, ".json") {
+		return openIndex(path)
+	}
 	st, err := openSafetensors(path)
 	if err != nil {
 		return nil, err
 	}
-	defer st.f.Close()
-	w := allocWeights(*h)
-	var plan []placement
-	switch {
-	case st.has("wte.weight") || st.has("transformer.wte.weight"):
-		if !h.layerNorm || h.swiGLU || !h.learned {
-			return nil, fmt.Errorf("decoder: %s has GPT-2 tensor names but model %s is not GPT-2 shaped (it uses %s, %s, %s positions)", path, h.spec.Name, h.spec.Norm, h.spec.Activation, h.spec.Positions)
-		}
-		prefix := ""
-		if st.has("transformer.wte.weight") {
-			prefix = "transformer."
-		}
-		plan = gpt2Plan(w, h, prefix)
-	case st.has("model.embed_tokens.weight"):
-		if h.layerNorm || !h.swiGLU || !h.rope || h.parallel {
-			return nil, fmt.Errorf("decoder: %s has LLaMA tensor names but model %s is not LLaMA shaped (it uses %s, %s, %s positions)", path, h.spec.Name, h.spec.Norm, h.spec.Activation, h.spec.Positions)
-		}
-		plan = llamaPlan(w, h)
-	default:
-		return nil, fmt.Errorf("decoder: %s has neither GPT-2 (wte.weight) nor LLaMA (model.embed_tokens.weight) tensor names; found %s", path, st.sampleNames(5))
+	ck := &checkpoint{path: path, files: []*stFile{st}, tensors: map[string]*stFile{}}
+	for name := range st.entries {
+		ck.tensors[name] = st
 	}
-	var missing []string
-	for _, p := range plan {
-		if !st.has(p.name) {
-			missing = append(missing, p.name)
-		}
-	}
-	if len(missing) > 0 {
-		more := ""
-		if len(missing) > 5 {
-			more = fmt.Sprintf(" and %d more", len(missing)-5)
-			missing = missing[:5]
-		}
-		return nil, fmt.Errorf("decoder: %s lacks tensors for model %s: %s%s", path, h.spec.Name, strings.Join(missing, ", "), more)
-	}
-	for _, p := range plan {
-		got := st.entries[p.name].Shape
-		if !slices.Equal(got, p.shape) {
-			return nil, fmt.Errorf("decoder: %s: tensor %s has shape %v, model %s needs %v", path, p.name, got, h.spec.Name, p.shape)
-		}
-		if err := st.read(p.name, p.dst, p.transpose); err != nil {
-			return nil, err
-		}
-	}
-	return w, nil
+	return ck, nil
 }
 
-func (st *stFile) has(name string) bool { _, ok := st.entries[name]; return ok }
+// checkpointInFolder picks the file a folder's checkpoint starts from.
+func checkpointInFolder(dir string) (string, error) {
+	for _, name := range []string{indexFile, singleFile} {
+		p := filepath.Join(dir, name)
+		if info, err := os.Stat(p); err == nil && !info.IsDir() {
+			return p, nil
+		}
+	}
+	found, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	what := "no .safetensors file"
+	if len(found) > 1 {
+		what = fmt.Sprintf("%d .safetensors files but no %s to say how they fit together", len(found), indexFile)
+	}
+	return "", fmt.Errorf("decoder: weights folder %s holds %s; give a folder with %s or %s, or the file itself", dir, what, singleFile, indexFile)
+}
 
-func (st *stFile) sampleNames(n int) string {
-	var names []string
-	for k := range st.entries {
+// openIndex opens a sharded checkpoint: the index maps every tensor to a
+// shard in the same folder, and each shard must hold what it is given.
+func openIndex(path string) (*checkpoint, error) {
+	if err := checkRegular(path); err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("decoder: %s is not a valid safetensors index: %s", path, fmt.Sprintf(format, args...))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("decoder: weights index: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxIndexBytes+1))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("decoder: weights index: %w", err)
+	}
+	if len(data) > maxIndexBytes {
+		return nil, bad("larger than %d bytes", maxIndexBytes)
+	}
+	var idx struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, bad("%v", err)
+	}
+	if len(idx.WeightMap) == 0 {
+		return nil, bad(`no "weight_map" naming the shard of each tensor`)
+	}
+	ck := &checkpoint{path: path, tensors: map[string]*stFile{}}
+	shards := map[string]*stFile{}
+	dir := filepath.Dir(path)
+	names := make([]string, 0, len(idx.WeightMap))
+	for name := range idx.WeightMap {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		shard := idx.WeightMap[name]
+		st, ok := shards[shard]
+		if !ok {
+			if shard == "" || shard != filepath.Base(shard) || shard == "." || shard == ".." || strings.ContainsAny(shard, `/\`) {
+				ck.close()
+				return nil, bad("tensor %q maps to %q; shards must be files beside the index", name, shard)
+			}
+			if len(shards) == maxShards {
+				ck.close()
+				return nil, bad("more than %d shards", maxShards)
+			}
+			if st, err = openSafetensors(filepath.Join(dir, shard)); err != nil {
+				ck.close()
+				return nil, fmt.Errorf("decoder: %s: shard %s: %w", path, shard, err)
+			}
+			shards[shard] = st
+			ck.files = append(ck.files, st)
+		}
+		if _, ok := st.entries[name]; !ok {
+			ck.close()
+			return nil, bad("it maps tensor %q to %s, which does not hold it", name, shard)
+		}
+		ck.tensors[name] = st
+	}
+	return ck, nil
+}
+
+func (ck *checkpoint) close() {
+	for _, st := range ck.files {
+		st.f.Close()
+	}
+}
+
+func (ck *checkpoint) has(name string) bool { _, ok := ck.tensors[name]; return ok }
+
+func (ck *checkpoint) shape(name string) []int { return ck.tensors[name].entries[name].Shape }
+
+func (ck *checkpoint) read(name string, dst []float32, transpose bool) error {
+	return ck.tensors[name].read(name, dst, transpose)
+}
+
+// names lists the checkpoint's tensors, sorted.
+func (ck *checkpoint) names() []string {
+	names := make([]string, 0, len(ck.tensors))
+	for k := range ck.tensors {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	return names
+}
+
+// sample renders up to n names for a message, with how many more there are.
+func sample(names []string, n int) string {
 	if len(names) == 0 {
 		return "no tensors"
 	}
 	if len(names) > n {
-		names = append(names[:n], "...")
+		return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
 	}
 	return strings.Join(names, ", ")
-}
-
-// layerSlice is layer l's part of a tensor stacked over layers.
-func layerSlice(x []float32, l, per int) []float32 { return x[l*per : (l+1)*per] }
-
-// gpt2Plan maps Hugging Face GPT-2 names. Its Conv1D weights are stored
-// (in, out) and are transposed to (out, in).
-func gpt2Plan(w *Weights, h *shape, p string) []placement {
-	d := h.dim
-	plan := []placement{
-		{p + "wte.weight", []int{h.vocab, d}, w.TokenEmbedding, false},
-		{p + "wpe.weight", []int{h.context, d}, w.PositionEmbedding, false},
-		{p + "ln_f.weight", []int{d}, w.FinalNormGain, false},
-		{p + "ln_f.bias", []int{d}, w.FinalNormBias, false},
-	}
-	if !h.spec.TiedEmbeddings {
-		plan = append(plan, placement{"lm_head.weight", []int{h.vocab, d}, w.LMHead, false})
-	}
-	for l := 0; l < h.layers; l++ {
-		b := fmt.Sprintf("%sh.%d.", p, l)
-		plan = append(plan,
-			placement{b + "ln_1.weight", []int{d}, layerSlice(w.AttnNormGain, l, d), false},
-			placement{b + "ln_1.bias", []int{d}, layerSlice(w.AttnNormBias, l, d), false},
-			placement{b + "attn.c_attn.weight", []int{d, h.qkvDim}, layerSlice(w.QKV, l, h.qkvDim*d), true},
-			placement{b + "attn.c_attn.bias", []int{h.qkvDim}, layerSlice(w.QKVBias, l, h.qkvDim), false},
-			placement{b + "attn.c_proj.weight", []int{h.qDim, d}, layerSlice(w.Out, l, d*h.qDim), true},
-			placement{b + "attn.c_proj.bias", []int{d}, layerSlice(w.OutBias, l, d), false},
-			placement{b + "ln_2.weight", []int{d}, layerSlice(w.MLPNormGain, l, d), false},
-			placement{b + "ln_2.bias", []int{d}, layerSlice(w.MLPNormBias, l, d), false},
-			placement{b + "mlp.c_fc.weight", []int{d, h.ffn}, layerSlice(w.Up, l, h.ffn*d), true},
-			placement{b + "mlp.c_fc.bias", []int{h.ffn}, layerSlice(w.UpBias, l, h.ffn), false},
-			placement{b + "mlp.c_proj.weight", []int{h.ffn, d}, layerSlice(w.Down, l, d*h.ffn), true},
-			placement{b + "mlp.c_proj.bias", []int{d}, layerSlice(w.DownBias, l, d), false},
-		)
-	}
-	return plan
-}
-
-// llamaPlan maps Hugging Face LLaMA names: q/k/v_proj fill the fused QKV
-// rows, gate_proj and up_proj the fused Up rows.
-func llamaPlan(w *Weights, h *shape) []placement {
-	d := h.dim
-	plan := []placement{
-		{"model.embed_tokens.weight", []int{h.vocab, d}, w.TokenEmbedding, false},
-		{"model.norm.weight", []int{d}, w.FinalNormGain, false},
-	}
-	if !h.spec.TiedEmbeddings {
-		plan = append(plan, placement{"lm_head.weight", []int{h.vocab, d}, w.LMHead, false})
-	}
-	for l := 0; l < h.layers; l++ {
-		b := fmt.Sprintf("model.layers.%d.", l)
-		qkv := layerSlice(w.QKV, l, h.qkvDim*d)
-		up := layerSlice(w.Up, l, h.upRows*d)
-		plan = append(plan,
-			placement{b + "input_layernorm.weight", []int{d}, layerSlice(w.AttnNormGain, l, d), false},
-			placement{b + "self_attn.q_proj.weight", []int{h.qDim, d}, qkv[:h.qDim*d], false},
-			placement{b + "self_attn.k_proj.weight", []int{h.kvDim, d}, qkv[h.qDim*d : (h.qDim+h.kvDim)*d], false},
-			placement{b + "self_attn.v_proj.weight", []int{h.kvDim, d}, qkv[(h.qDim+h.kvDim)*d:], false},
-			placement{b + "self_attn.o_proj.weight", []int{d, h.qDim}, layerSlice(w.Out, l, d*h.qDim), false},
-			placement{b + "post_attention_layernorm.weight", []int{d}, layerSlice(w.MLPNormGain, l, d), false},
-			placement{b + "mlp.gate_proj.weight", []int{h.ffn, d}, up[:h.ffn*d], false},
-			placement{b + "mlp.up_proj.weight", []int{h.ffn, d}, up[h.ffn*d:], false},
-			placement{b + "mlp.down_proj.weight", []int{d, h.ffn}, layerSlice(w.Down, l, d*h.ffn), false},
-		)
-		if h.bias { // Qwen-style attention biases
-			bias := layerSlice(w.QKVBias, l, h.qkvDim)
-			plan = append(plan,
-				placement{b + "self_attn.q_proj.bias", []int{h.qDim}, bias[:h.qDim], false},
-				placement{b + "self_attn.k_proj.bias", []int{h.kvDim}, bias[h.qDim : h.qDim+h.kvDim], false},
-				placement{b + "self_attn.v_proj.bias", []int{h.kvDim}, bias[h.qDim+h.kvDim:], false},
-				placement{b + "self_attn.o_proj.bias", []int{d}, layerSlice(w.OutBias, l, d), false},
-			)
-		}
-	}
-	return plan
 }

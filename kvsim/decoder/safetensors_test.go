@@ -16,7 +16,7 @@ type stTensor struct {
 	name  string
 	shape []int
 	data  []float32
-	dtype string // "F32" (default) or "BF16"
+	dtype string // "F32" (default), "BF16" or "F16"
 }
 
 // writeSafetensors writes tensors in the safetensors layout.
@@ -31,9 +31,12 @@ func writeSafetensors(t testing.TB, path string, tensors []stTensor) {
 			dtype = "F32"
 		}
 		for _, v := range tn.data {
-			if dtype == "BF16" {
+			switch dtype {
+			case "BF16":
 				data = binary.LittleEndian.AppendUint16(data, uint16(math.Float32bits(v)>>16))
-			} else {
+			case "F16":
+				data = binary.LittleEndian.AppendUint16(data, floatToHalf(v))
+			default:
 				data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
 			}
 		}
@@ -48,6 +51,29 @@ func writeSafetensors(t testing.TB, path string, tensors []stTensor) {
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// floatToHalf rounds a float32 to the nearest IEEE 754 binary16 value (ties
+// to even), as torch.Tensor.half() does; the test's own encoder, so that
+// the reader's halfToFloat is checked against an independent one.
+func floatToHalf(f float32) uint16 {
+	sign := uint16(math.Float32bits(f)>>16) & 0x8000
+	a := math.Abs(float64(f))
+	switch {
+	case math.IsNaN(a):
+		return sign | 0x7e00
+	case a >= 65520: // rounds past the largest half, 65504
+		return sign | 0x7c00
+	case a < math.Ldexp(1, -14): // subnormal: a multiple of 2^-24
+		return sign | uint16(math.RoundToEven(a*math.Ldexp(1, 24)))
+	}
+	frac, exp := math.Frexp(a) // a = 2·frac × 2^(exp-1), 2·frac in [1, 2)
+	m := math.RoundToEven((2*frac - 1) * 1024)
+	e := exp - 1 + 15
+	if m == 1024 {
+		m, e = 0, e+1
+	}
+	return sign | uint16(e)<<10 | uint16(m)
 }
 
 func transposed(x []float32, rows, cols int) []float32 {

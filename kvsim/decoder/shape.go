@@ -42,6 +42,8 @@ func newShape(s model.Spec) (shape, error) {
 		return shape{}, unsupported("ALiBi positions")
 	case s.SlidingWindow > 0:
 		return shape{}, unsupported(fmt.Sprintf("sliding-window attention (window %d)", s.SlidingWindow))
+	case s.Activation == model.GeGLU:
+		return shape{}, unsupported("a GeGLU MLP")
 	case s.Positions == model.RoPE && s.HeadDim%2 != 0:
 		return shape{}, fmt.Errorf("decoder: model %s: RoPE needs an even head_dim, got %d", s.Name, s.HeadDim)
 	}
@@ -51,7 +53,7 @@ func newShape(s model.Spec) (shape, error) {
 		ffn:       s.FFN,
 		layerNorm: s.Norm == model.LayerNorm, swiGLU: s.Activation == model.SwiGLU,
 		rope: s.Positions == model.RoPE, learned: s.Positions == model.Learned,
-		bias: s.Bias, parallel: s.ParallelBlock,
+		bias: s.Bias || s.QKVBias, parallel: s.ParallelBlock,
 	}
 	h.qDim = h.heads * h.headDim
 	h.kvDim = h.kvHeads * h.headDim
@@ -69,7 +71,11 @@ func newShape(s model.Spec) (shape, error) {
 
 // mlpBias reports whether the MLP carries biases: GPT-style models with
 // biases do; SwiGLU MLPs are bias-free (as model.Spec.Params counts them).
-func (h shape) mlpBias() bool { return h.bias && !h.swiGLU }
+func (h shape) mlpBias() bool { return h.spec.Bias && !h.swiGLU }
+
+// outBias reports whether the attention output projection carries a bias:
+// with bias, not with qkv_bias alone (Qwen2).
+func (h shape) outBias() bool { return h.spec.Bias }
 
 // normHasBias: LayerNorm has a gain and a bias, RMSNorm a gain only.
 func (h shape) normHasBias() bool { return h.layerNorm }

@@ -16,9 +16,9 @@ type Weights struct {
 	AttnNormGain []float32 // (layers, dim)
 	AttnNormBias []float32 // (layers, dim); LayerNorm only
 	QKV          []float32 // (layers, qDim+2·kvDim, dim): rows [Wq; Wk; Wv]
-	QKVBias      []float32 // (layers, qDim+2·kvDim); biased models only
+	QKVBias      []float32 // (layers, qDim+2·kvDim); models with bias or qkv_bias
 	Out          []float32 // (layers, dim, qDim)
-	OutBias      []float32 // (layers, dim); biased models only
+	OutBias      []float32 // (layers, dim); models with bias (not qkv_bias alone)
 
 	MLPNormGain []float32 // (layers, dim); absent in parallel blocks
 	MLPNormBias []float32 // (layers, dim); LayerNorm, sequential blocks only
@@ -56,7 +56,7 @@ func (w *Weights) tensors(h shape) []tensor {
 		t = append(t, tensor{"qkv_bias", &w.QKVBias, []int{l, h.qkvDim}})
 	}
 	t = append(t, tensor{"out", &w.Out, []int{l, d, h.qDim}})
-	if h.bias {
+	if h.outBias() {
 		t = append(t, tensor{"out_bias", &w.OutBias, []int{l, d}})
 	}
 	if !h.parallel {

@@ -56,4 +56,10 @@ func ParseDType(s string) (DType, error) {
 }
 
 // bitsToBytes converts a bit count to bytes, rounding a partial byte up.
-func bitsToBytes(bits int64) int64 { return (bits + 7) / 8 }
+func bitsToBytes(bits int64) int64 {
+	b := bits / 8
+	if bits%8 != 0 {
+		b++
+	}
+	return b
+}

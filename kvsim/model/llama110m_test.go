@@ -13,7 +13,7 @@ func TestLlama110MIsStories110M(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Spec{Layers: 12, DModel: 768, Heads: 12, KVHeads: 12, HeadDim: 64, FFN: 2048, Vocab: 32000, MaxContext: 1024,
-		Norm: RMSNorm, Activation: SwiGLU, Positions: RoPE, Attention: MHA, TiedEmbeddings: true}
+		Norm: RMSNorm, Activation: SwiGLU, Positions: RoPE, Attention: MHA, TiedEmbeddings: true, RoPETheta: 10000}
 	got := s
 	got.Name, got.Family, got.Source = "", "", ""
 	if got != want {

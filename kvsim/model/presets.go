@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Presets returns the built-in architectures, a fresh copy on each call.
 // Hyperparameters come from the papers and released configs named in Source.
 func Presets() []Spec {
@@ -9,7 +11,16 @@ func Presets() []Spec {
 	out = append(out, gpt3Presets()...)
 	out = append(out, llamaPresets()...)
 	out = append(out, otherPresets()...)
+	out = append(out, newerPresets()...)
 	return out
+}
+
+// withTheta sets the RoPE base of specs.
+func withTheta(theta float64, specs ...Spec) []Spec {
+	for i := range specs {
+		specs[i].RoPETheta = theta
+	}
+	return specs
 }
 
 // gpt builds a GPT-2/3 style spec: LayerNorm, GELU MLP of 4 x d_model,
@@ -56,7 +67,7 @@ func tinyPresets() []Spec {
 	l15.TiedEmbeddings = true
 	l110 := llama("llama-110m", "tiny", 12, 768, 12, 12, 2048, 32000, 1024, stories+", stories110M")
 	l110.TiedEmbeddings = true
-	return []Spec{gptTiny, gptMini, llamaTiny, l15, l110}
+	return append([]Spec{gptTiny, gptMini}, withTheta(10000, llamaTiny, l15, l110)...)
 }
 
 func gpt2Presets() []Spec {
@@ -94,7 +105,7 @@ func llamaPresets() []Spec {
 	const l2 = "Touvron et al. 2023, Llama 2; meta-llama/Llama-2 configs"
 	const l3 = "Meta Llama 3 model card; meta-llama/Meta-Llama-3 configs"
 	const l31 = "Dubey et al. 2024, The Llama 3 Herd of Models, Table 3; meta-llama/Llama-3.1 configs"
-	return []Spec{
+	return append(withTheta(10000,
 		llama("llama-7b", "LLaMA-1", 32, 4096, 32, 32, 11008, 32000, 2048, l1),
 		llama("llama-13b", "LLaMA-1", 40, 5120, 40, 40, 13824, 32000, 2048, l1),
 		llama("llama-33b", "LLaMA-1", 60, 6656, 52, 52, 17920, 32000, 2048, l1),
@@ -102,28 +113,30 @@ func llamaPresets() []Spec {
 		llama("llama2-7b", "LLaMA-2", 32, 4096, 32, 32, 11008, 32000, 4096, l2),
 		llama("llama2-13b", "LLaMA-2", 40, 5120, 40, 40, 13824, 32000, 4096, l2),
 		llama("llama2-70b", "LLaMA-2", 80, 8192, 64, 8, 28672, 32000, 4096, l2),
+	), withTheta(500000,
 		llama("llama3-8b", "LLaMA-3", 32, 4096, 32, 8, 14336, 128256, 8192, l3),
 		llama("llama3-70b", "LLaMA-3", 80, 8192, 64, 8, 28672, 128256, 8192, l3),
 		llama("llama3.1-8b", "LLaMA-3.1", 32, 4096, 32, 8, 14336, 128256, 131072, l31),
 		llama("llama3.1-70b", "LLaMA-3.1", 80, 8192, 64, 8, 28672, 128256, 131072, l31),
 		llama("llama3.1-405b", "LLaMA-3.1", 126, 16384, 128, 8, 53248, 128256, 131072, l31),
-	}
+	)...)
 }
 
 func otherPresets() []Spec {
 	mistral := llama("mistral-7b", "Mistral", 32, 4096, 32, 8, 14336, 32000, 32768,
 		"Jiang et al. 2023, Mistral 7B, Table 1; mistralai/Mistral-7B-v0.1 config")
-	mistral.SlidingWindow = 4096
+	mistral.SlidingWindow, mistral.RoPETheta = 4096, 10000
 
 	mixtral := llama("mixtral-8x7b", "Mistral", 32, 4096, 32, 8, 14336, 32000, 32768,
 		"Jiang et al. 2024, Mixtral of Experts, Table 1; mistralai/Mixtral-8x7B-v0.1 config")
 	mixtral.MoE = &MoEConfig{RoutedExperts: 8, ActiveExperts: 2, ExpertFFN: 14336}
+	mixtral.RoPETheta = 1e6
 
 	deepseek := Spec{
 		Name: "deepseek-v3", Family: "DeepSeek",
 		Layers: 61, DModel: 7168, Heads: 128, KVHeads: 128, HeadDim: 128,
 		FFN: 18432, Vocab: 129280, MaxContext: 163840,
-		Norm: RMSNorm, Activation: SwiGLU, Positions: RoPE, Attention: MLA,
+		Norm: RMSNorm, Activation: SwiGLU, Positions: RoPE, Attention: MLA, RoPETheta: 10000,
 		MLA:    &MLAConfig{QLoRARank: 1536, KVLoRARank: 512, QKNopeHeadDim: 128, QKRopeHeadDim: 64, VHeadDim: 128},
 		MoE:    &MoEConfig{RoutedExperts: 256, ActiveExperts: 8, SharedExperts: 1, ExpertFFN: 2048, DenseLayers: 3},
 		Source: "DeepSeek-AI 2024, DeepSeek-V3 Technical Report; deepseek-ai/DeepSeek-V3 config (main model, without the MTP module)",
@@ -133,9 +146,62 @@ func otherPresets() []Spec {
 		Name: "falcon-7b", Family: "Falcon",
 		Layers: 32, DModel: 4544, Heads: 71, KVHeads: 1, HeadDim: 64,
 		FFN: 4 * 4544, Vocab: 65024, MaxContext: 2048,
-		Norm: LayerNorm, Activation: GELU, Positions: RoPE, Attention: MQA,
+		Norm: LayerNorm, Activation: GELU, Positions: RoPE, Attention: MQA, RoPETheta: 10000,
 		TiedEmbeddings: true, ParallelBlock: true,
 		Source: "Almazrouei et al. 2023, The Falcon Series of Open Language Models; tiiuae/falcon-7b config",
 	}
 	return []Spec{mistral, mixtral, deepseek, falcon}
+}
+
+// newerPresets are the Qwen2.5, Gemma-2, Phi-3, Llama-3.2/3.3 and
+// DeepSeek-V2-Lite models, from their released config.json files (the
+// same ones kvsim reads with --model-file, see testdata/hf).
+func newerPresets() []Spec {
+	qwen := func(name string, layers, dModel, heads, kvHeads, ffn int, src string) Spec {
+		s := llama(name, "Qwen2.5", layers, dModel, heads, kvHeads, ffn, 152064, 131072, src)
+		s.QKVBias, s.RoPETheta = true, 1e6
+		return s
+	}
+	gemma := func(name string, layers, dModel, heads, kvHeads, headDim, ffn int) Spec {
+		s := llama(name, "Gemma-2", layers, dModel, heads, kvHeads, ffn, 256000, 8192,
+			"Gemma Team 2024, Gemma 2: Improving Open Language Models at a Practical Size, Table 1; google/"+
+				strings.Replace(name, "gemma2", "gemma-2", 1)+" config (GeGLU, a 4096-token window on every other layer; its four norms per layer counted as two)")
+		s.HeadDim, s.Activation, s.TiedEmbeddings = headDim, GeGLU, true
+		s.SlidingWindow, s.SlidingWindowLayers, s.RoPETheta = 4096, (layers+1)/2, 10000
+		return s
+	}
+	const l32 = "Meta Llama 3.2 model card; meta-llama/Llama-3.2 configs (tied embeddings)"
+	llama32 := func(name string, layers, dModel, heads, headDim int) Spec {
+		s := llama(name, "LLaMA-3.2", layers, dModel, heads, 8, 8192, 128256, 131072, l32)
+		s.HeadDim, s.TiedEmbeddings, s.RoPETheta = headDim, true, 500000
+		return s
+	}
+	phi3 := llama("phi3-mini", "Phi-3", 32, 3072, 32, 32, 8192, 32064, 4096,
+		"Abdin et al. 2024, Phi-3 Technical Report; microsoft/Phi-3-mini-4k-instruct config (sliding_window 2047)")
+	phi3.SlidingWindow, phi3.RoPETheta = 2047, 10000
+
+	llama33 := llama("llama3.3-70b", "LLaMA-3.3", 80, 8192, 64, 8, 28672, 128256, 131072,
+		"Meta Llama 3.3 model card; meta-llama/Llama-3.3-70B-Instruct config")
+	llama33.RoPETheta = 500000
+
+	v2lite := Spec{
+		Name: "deepseek-v2-lite", Family: "DeepSeek",
+		Layers: 27, DModel: 2048, Heads: 16, KVHeads: 16, HeadDim: 128,
+		FFN: 10944, Vocab: 102400, MaxContext: 163840,
+		Norm: RMSNorm, Activation: SwiGLU, Positions: RoPE, Attention: MLA, RoPETheta: 10000,
+		MLA:    &MLAConfig{KVLoRARank: 512, QKNopeHeadDim: 128, QKRopeHeadDim: 64, VHeadDim: 128},
+		MoE:    &MoEConfig{RoutedExperts: 64, ActiveExperts: 6, SharedExperts: 2, ExpertFFN: 1408, DenseLayers: 1},
+		Source: "DeepSeek-AI 2024, DeepSeek-V2, Appendix B (DeepSeek-V2-Lite); deepseek-ai/DeepSeek-V2-Lite config",
+	}
+	return []Spec{
+		qwen("qwen2.5-7b", 28, 3584, 28, 4, 18944, "Qwen Team 2024, Qwen2.5 Technical Report, Table 1; Qwen/Qwen2.5-7B config (biases on Q, K, V)"),
+		qwen("qwen2.5-72b", 80, 8192, 64, 8, 29568, "Qwen Team 2024, Qwen2.5 Technical Report, Table 1; Qwen/Qwen2.5-72B config (biases on Q, K, V)"),
+		gemma("gemma2-9b", 42, 3584, 16, 8, 256, 14336),
+		gemma("gemma2-27b", 46, 4608, 32, 16, 128, 36864),
+		phi3,
+		llama32("llama3.2-1b", 16, 2048, 32, 64),
+		llama32("llama3.2-3b", 28, 3072, 24, 128),
+		llama33,
+		v2lite,
+	}
 }

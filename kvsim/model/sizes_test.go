@@ -41,6 +41,15 @@ var published = []struct {
 	{"deepseek-v3", 671e9, 37e9, "DeepSeek-V3 technical report", true},
 	{"falcon-7b", 6.92e9, 0, "Falcon-7B model card", false},
 	{"llama-15m", 15e6, 0, "llama2.c stories15M", false},
+	{"qwen2.5-7b", 7.61e9, 0, "Qwen2.5 model card", false},
+	{"qwen2.5-72b", 72.7e9, 0, "Qwen2.5 model card", false},
+	{"gemma2-9b", 9.24e9, 0, "Gemma 2 paper, Table 1 (8,324M + 917M embedding)", false},
+	{"gemma2-27b", 27.2e9, 0, "Gemma 2 paper, Table 1 (26,047M + 1,180M embedding)", false},
+	{"phi3-mini", 3.8e9, 0, "Phi-3 technical report", false},
+	{"llama3.2-1b", 1.23e9, 0, "Llama 3.2 model card", false},
+	{"llama3.2-3b", 3.21e9, 0, "Llama 3.2 model card", false},
+	{"llama3.3-70b", 70.6e9, 0, "Llama 3.3 model card", false},
+	{"deepseek-v2-lite", 15.7e9, 0, "DeepSeek-V2 paper, Appendix B", false},
 	{"llama-110m", 110e6, 0, "llama2.c stories110M", false},
 }
 
@@ -59,7 +68,7 @@ func TestParamsMatchPublishedTotals(t *testing.T) {
 			if rel := math.Abs(float64(got.Active)-p.active) / p.active; rel > 0.02 {
 				t.Errorf("%s: active %d params, published %.4g: off by %.1f%%", p.name, got.Active, p.active, 100*rel)
 			}
-		} else if got.Active != got.Total {
+		} else if s.MoE == nil && got.Active != got.Total {
 			t.Errorf("%s: dense model has active %d != total %d", p.name, got.Active, got.Total)
 		}
 	}
@@ -83,18 +92,27 @@ func TestKVBytesPerTokenExact(t *testing.T) {
 		dt   DType
 		want int64
 	}{
-		{"llama3-70b", FP16, 327680},    // 2 x 80 x 8 x 128 x 2
-		{"llama3.1-70b", BF16, 327680},  // same shape
-		{"llama3-70b", FP8, 163840},     // one byte a value
-		{"llama3-70b", INT4, 81920},     // half a byte
-		{"llama3-70b", FP32, 655360},    // four bytes
-		{"llama2-7b", FP16, 524288},     // MHA: 2 x 32 x 32 x 128 x 2
-		{"gpt3-175b", FP16, 4718592},    // 2 x 96 x 96 x 128 x 2 = 4.5 MiB
-		{"mistral-7b", FP16, 131072},    // GQA 8: 2 x 32 x 8 x 128 x 2
-		{"falcon-7b", FP16, 8192},       // MQA: 2 x 32 x 1 x 64 x 2
-		{"deepseek-v3", FP16, 70272},    // MLA: 61 x (512 + 64) x 2
-		{"gpt2-124m", FP16, 36864},      // 2 x 12 x 12 x 64 x 2
-		{"llama3.1-405b", FP16, 516096}, // 2 x 126 x 8 x 128 x 2
+		{"llama3-70b", FP16, 327680},      // 2 x 80 x 8 x 128 x 2
+		{"llama3.1-70b", BF16, 327680},    // same shape
+		{"llama3-70b", FP8, 163840},       // one byte a value
+		{"llama3-70b", INT4, 81920},       // half a byte
+		{"llama3-70b", FP32, 655360},      // four bytes
+		{"llama2-7b", FP16, 524288},       // MHA: 2 x 32 x 32 x 128 x 2
+		{"gpt3-175b", FP16, 4718592},      // 2 x 96 x 96 x 128 x 2 = 4.5 MiB
+		{"mistral-7b", FP16, 131072},      // GQA 8: 2 x 32 x 8 x 128 x 2
+		{"falcon-7b", FP16, 8192},         // MQA: 2 x 32 x 1 x 64 x 2
+		{"deepseek-v3", FP16, 70272},      // MLA: 61 x (512 + 64) x 2
+		{"gpt2-124m", FP16, 36864},        // 2 x 12 x 12 x 64 x 2
+		{"llama3.1-405b", FP16, 516096},   // 2 x 126 x 8 x 128 x 2
+		{"qwen2.5-7b", BF16, 57344},       // 2 x 28 x 4 x 128 x 2
+		{"qwen2.5-72b", BF16, 327680},     // 2 x 80 x 8 x 128 x 2
+		{"gemma2-9b", BF16, 344064},       // 2 x 42 x 8 x 256 x 2 (every layer; see TestAlternatingWindowKV)
+		{"gemma2-27b", BF16, 376832},      // 2 x 46 x 16 x 128 x 2
+		{"phi3-mini", BF16, 393216},       // 2 x 32 x 32 x 96 x 2
+		{"llama3.2-1b", BF16, 32768},      // 2 x 16 x 8 x 64 x 2
+		{"llama3.2-3b", BF16, 114688},     // 2 x 28 x 8 x 128 x 2
+		{"llama3.3-70b", BF16, 327680},    // 2 x 80 x 8 x 128 x 2
+		{"deepseek-v2-lite", BF16, 31104}, // MLA: 27 x (512 + 64) x 2
 	}
 	for _, tc := range cases {
 		s, err := c.Lookup(tc.name)

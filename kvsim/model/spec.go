@@ -16,7 +16,12 @@ type Activation string
 const (
 	GELU   Activation = "gelu"   // W2 gelu(W1 x): two matrices
 	SwiGLU Activation = "swiglu" // W2 (silu(W1 x) * W3 x): three matrices
+	GeGLU  Activation = "geglu"  // W2 (gelu(W1 x) * W3 x): three matrices (Gemma)
 )
+
+// Gated reports whether the MLP multiplies an activated gate by a second
+// projection (SwiGLU, GeGLU): three matrices instead of two.
+func (a Activation) Gated() bool { return a == SwiGLU || a == GeGLU }
 
 // Positions says how token positions enter the model.
 type Positions string
@@ -60,10 +65,17 @@ type Spec struct {
 	Attention  AttentionKind `json:"attention"`
 	MLA        *MLAConfig    `json:"mla,omitempty"`
 
-	SlidingWindow  int  `json:"sliding_window,omitempty"` // 0: attend to the whole context
-	TiedEmbeddings bool `json:"tied_embeddings"`          // the LM head reuses the token embedding
-	Bias           bool `json:"bias,omitempty"`           // linear layers carry biases (GPT-2/3)
-	ParallelBlock  bool `json:"parallel_block,omitempty"` // attention and MLP read one shared norm (Falcon)
+	SlidingWindow int `json:"sliding_window,omitempty"` // 0: attend to the whole context
+	// SlidingWindowLayers is how many layers attend within SlidingWindow;
+	// the others attend to the whole context (Gemma-2 alternates: half of
+	// them). 0 with a window: every layer.
+	SlidingWindowLayers int `json:"sliding_window_layers,omitempty"`
+
+	TiedEmbeddings bool    `json:"tied_embeddings"`          // the LM head reuses the token embedding
+	Bias           bool    `json:"bias,omitempty"`           // linear layers carry biases (GPT-2/3)
+	QKVBias        bool    `json:"qkv_bias,omitempty"`       // only the Q, K and V projections carry biases (Qwen2)
+	ParallelBlock  bool    `json:"parallel_block,omitempty"` // attention and MLP read one shared norm (Falcon)
+	RoPETheta      float64 `json:"rope_theta,omitempty"`     // RoPE base θ; 0: unknown (the decoder uses 10000)
 
 	MoE *MoEConfig `json:"moe,omitempty"`
 
@@ -87,7 +99,7 @@ type MoEConfig struct {
 	ActiveExperts int `json:"active_experts"` // routed experts each token uses
 	SharedExperts int `json:"shared_experts"` // experts every token uses
 	ExpertFFN     int `json:"expert_ffn"`     // hidden size of one expert
-	DenseLayers   int `json:"dense_layers"`   // leading layers with a dense MLP of size FFN
+	DenseLayers   int `json:"dense_layers"`   // layers with a dense MLP of size FFN (DeepSeek: the first ones)
 }
 
 // QKHeadDim is the per-head width of queries and keys.
@@ -116,3 +128,19 @@ func (s Spec) MoELayers() int {
 
 // DenseLayers is the number of layers with a dense MLP.
 func (s Spec) DenseLayers() int { return s.Layers - s.MoELayers() }
+
+// WindowedLayers is the number of layers that attend within the sliding
+// window: 0 without a window, every layer unless SlidingWindowLayers says
+// fewer.
+func (s Spec) WindowedLayers() int {
+	switch {
+	case s.SlidingWindow <= 0:
+		return 0
+	case s.SlidingWindowLayers > 0:
+		return s.SlidingWindowLayers
+	}
+	return s.Layers
+}
+
+// GlobalLayers is the number of layers that attend to the whole context.
+func (s Spec) GlobalLayers() int { return s.Layers - s.WindowedLayers() }

@@ -2,16 +2,22 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
 // Limits beyond which a shape is refused as absurd rather than computed.
+// The two derived ones keep every size exact in int64 (see sizes.go):
+// maxParams is 1,700 times DeepSeek-V3, maxKVValues 1,800 times GPT-3's
+// cache per token, and maxKVValues x 4 bytes x maxContext fits in int64.
 const (
-	maxLayers  = 1024
-	maxWidth   = 1 << 18 // d_model, ffn, head sizes
-	maxVocab   = 1 << 24
-	maxContext = 1 << 27
-	maxExperts = 1 << 12
+	maxLayers   = 1024
+	maxWidth    = 1 << 18 // d_model, ffn, head sizes
+	maxVocab    = 1 << 24
+	maxContext  = 1 << 27
+	maxExperts  = 1 << 12
+	maxParams   = 1 << 50 // about 1.1e15 parameters
+	maxKVValues = 1 << 32 // K/V values one token adds across all layers
 )
 
 // FieldError says which field of which model is wrong and why.
@@ -23,6 +29,9 @@ func (e *FieldError) Error() string {
 	name := e.Model
 	if name == "" {
 		name = "(unnamed)"
+	}
+	if e.Field == "" { // a problem of the shape as a whole
+		return fmt.Sprintf("model %s: %s", name, e.Problem)
 	}
 	return fmt.Sprintf("model %s: field %q: %s", name, e.Field, e.Problem)
 }
@@ -77,7 +86,7 @@ func (s Spec) Validate() error {
 			return err
 		}
 	}
-	if s.DenseLayers() > 0 {
+	if s.DenseLayers() > 0 || s.FFN != 0 { // an MoE model may leave ffn out
 		if err := s.checkSize("ffn", s.FFN, maxWidth); err != nil {
 			return err
 		}
@@ -94,7 +103,34 @@ func (s Spec) Validate() error {
 	if s.SlidingWindow < 0 {
 		return s.fieldErr("sliding_window", "is %d; use 0 for no window", s.SlidingWindow)
 	}
-	return s.checkMoE()
+	if s.SlidingWindowLayers < 0 || s.SlidingWindowLayers > s.Layers {
+		return s.fieldErr("sliding_window_layers", "is %d; it must be from 0 (every layer) to layers (%d)", s.SlidingWindowLayers, s.Layers)
+	}
+	if s.SlidingWindowLayers > 0 && s.SlidingWindow == 0 {
+		return s.fieldErr("sliding_window_layers", "is %d but there is no sliding_window; give the window or drop the field", s.SlidingWindowLayers)
+	}
+	if s.Bias && s.QKVBias {
+		return s.fieldErr("qkv_bias", "is set with bias, which already biases Q, K and V; keep one")
+	}
+	if s.RoPETheta < 0 || math.IsNaN(s.RoPETheta) || math.IsInf(s.RoPETheta, 0) {
+		return s.fieldErr("rope_theta", "is %g; give a positive base, or 0 when unknown", s.RoPETheta)
+	}
+	if err := s.checkMoE(); err != nil {
+		return err
+	}
+	return s.checkTotals()
+}
+
+// checkTotals refuses shapes whose derived sizes pass the limits that keep
+// them exact; the counts are taken in float64, which cannot overflow.
+func (s Spec) checkTotals() error {
+	if p := s.paramsFloat().total; p > maxParams {
+		return s.fieldErr("", "its shape gives %.3g parameters, beyond the supported %.3g (2^50); check layers, d_model, heads, head_dim, ffn and the experts", p, float64(maxParams))
+	}
+	if kv := float64(s.Layers) * float64(s.KVValuesPerTokenPerLayer()); kv > maxKVValues {
+		return s.fieldErr("", "each token adds %.3g K/V values across its layers, beyond the supported %.3g (2^32); check layers, kv_heads and head_dim", kv, float64(maxKVValues))
+	}
+	return nil
 }
 
 func (s Spec) checkEnums() error {
@@ -104,9 +140,9 @@ func (s Spec) checkEnums() error {
 		return s.fieldErr("norm", "unknown %q; use layernorm or rmsnorm", s.Norm)
 	}
 	switch s.Activation {
-	case GELU, SwiGLU:
+	case GELU, SwiGLU, GeGLU:
 	default:
-		return s.fieldErr("activation", "unknown %q; use gelu or swiglu", s.Activation)
+		return s.fieldErr("activation", "unknown %q; use gelu, swiglu or geglu", s.Activation)
 	}
 	switch s.Positions {
 	case Learned, RoPE, ALiBi:
@@ -180,8 +216,8 @@ func (s Spec) checkMoE() error {
 	if m.DenseLayers < 0 || m.DenseLayers >= s.Layers {
 		return s.fieldErr("moe.dense_layers", "is %d; it must be from 0 to layers-1 (%d)", m.DenseLayers, s.Layers-1)
 	}
-	if s.Activation != SwiGLU {
-		return s.fieldErr("activation", "MoE experts are modelled as SwiGLU; set activation to swiglu")
+	if !s.Activation.Gated() {
+		return s.fieldErr("activation", "MoE experts are modelled as gated MLPs; set activation to swiglu or geglu")
 	}
 	return nil
 }

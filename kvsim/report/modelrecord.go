@@ -10,11 +10,14 @@ type ModelRecord struct {
 	ActiveParams         int64            `json:"active_params"`
 	KVBytesPerToken      int64            `json:"kv_bytes_per_token"` // fp16
 	KVBytesPerTokenDType map[string]int64 `json:"kv_bytes_per_token_by_dtype"`
-	WeightBytesDType     map[string]int64 `json:"weight_bytes_by_dtype"`
-	ParamBreakdown       ParamBreakdown   `json:"param_breakdown"`
-	MatmulParams         int64            `json:"matmul_params"`
-	DecodeFLOPsCached    float64          `json:"decode_flops_cached_at_1k"`   // one token after 1,024 (or max_context-1)
-	DecodeFLOPsUncached  float64          `json:"decode_flops_uncached_at_1k"` // the same token without a cache
+	// KVBytesPerTokenBeyondWindow is what a token adds once the context
+	// passes the sliding window (fp16): the global layers only.
+	KVBytesPerTokenBeyondWindow int64            `json:"kv_bytes_per_token_beyond_window"`
+	WeightBytesDType            map[string]int64 `json:"weight_bytes_by_dtype"`
+	ParamBreakdown              ParamBreakdown   `json:"param_breakdown"`
+	MatmulParams                int64            `json:"matmul_params"`
+	DecodeFLOPsCached           float64          `json:"decode_flops_cached_at_1k"`   // one token after 1,024 (or max_context-1)
+	DecodeFLOPsUncached         float64          `json:"decode_flops_uncached_at_1k"` // the same token without a cache
 }
 
 // ParamBreakdown is model.ParamCounts with JSON names.
@@ -33,12 +36,13 @@ type ParamBreakdown struct {
 func NewModelRecord(s model.Spec) ModelRecord {
 	p := s.Params()
 	r := ModelRecord{
-		Spec:                 s,
-		Params:               p.Total,
-		ActiveParams:         p.Active,
-		KVBytesPerToken:      s.KVBytesPerToken(model.FP16),
-		KVBytesPerTokenDType: map[string]int64{},
-		WeightBytesDType:     map[string]int64{},
+		Spec:                        s,
+		Params:                      p.Total,
+		ActiveParams:                p.Active,
+		KVBytesPerToken:             s.KVBytesPerToken(model.FP16),
+		KVBytesPerTokenBeyondWindow: s.KVBytesPerTokenBeyondWindow(model.FP16),
+		KVBytesPerTokenDType:        map[string]int64{},
+		WeightBytesDType:            map[string]int64{},
 		ParamBreakdown: ParamBreakdown{
 			Embedding: p.Embedding, Positions: p.Positions, Attention: p.Attention, DenseMLP: p.DenseMLP,
 			Experts: p.Experts, Router: p.Router, Norms: p.Norms, LMHead: p.LMHead,

@@ -22,6 +22,9 @@ func ModelTable(specs []model.Spec) Table {
 		attn := string(s.Attention)
 		if s.SlidingWindow > 0 {
 			attn += fmt.Sprintf(" +window %d", s.SlidingWindow)
+			if w := s.WindowedLayers(); w < s.Layers {
+				attn += fmt.Sprintf(" on %d/%d layers", w, s.Layers)
+			}
 		}
 		p := s.Params()
 		t.AddRow(s.Name, s.Family, strconv.Itoa(s.Layers), strconv.Itoa(s.DModel),
@@ -47,7 +50,7 @@ func ModelDetail(s model.Spec) Table {
 		add("MLA q / kv latent", fmt.Sprintf("%d / %d (rope %d, nope %d, v %d)", m.QLoRARank, m.KVLoRARank, m.QKRopeHeadDim, m.QKNopeHeadDim, m.VHeadDim))
 	}
 	if s.SlidingWindow > 0 {
-		add("sliding window", itoa(s.SlidingWindow)+" tokens")
+		add("sliding window", fmt.Sprintf("%d tokens, on %d of %d layers", s.SlidingWindow, s.WindowedLayers(), s.Layers))
 	}
 	add("FFN", itoa(s.FFN))
 	if m := s.MoE; m != nil {
@@ -77,6 +80,10 @@ func ModelDetail(s model.Spec) Table {
 	for _, d := range model.DTypes() {
 		kv := s.KVBytesPerToken(d)
 		add("KV/token "+string(d), fmt.Sprintf("%s (%d B)", units.Bytes(float64(kv)), kv))
+	}
+	if s.SlidingWindow > 0 {
+		kv := s.KVBytesPerTokenBeyondWindow(model.FP16)
+		add("KV/token beyond the window fp16", fmt.Sprintf("%s (%d B)", units.Bytes(float64(kv)), kv))
 	}
 	add("KV at max context fp16", units.Bytes(float64(s.KVBytes(s.MaxContext, model.FP16))))
 	for _, l := range []int{0, 1023, s.MaxContext - 1} {
