@@ -52,6 +52,8 @@ type instance struct {
 	free     [3]float64   // prefill queue empties at: tiered, no offload, no cache
 	busy     [3]float64   // prefill seconds served
 	computed int64        // prompt tokens prefilled
+	inTok    int64        // prompt tokens routed here
+	outTok   int64        // output tokens routed here
 	ttft     []float64    // tiered
 	finish   []float64    // prefill end of each request, in order (timed)
 	done     int          // finish[:done] are over by now
@@ -229,6 +231,8 @@ func (e *engine) request(ri int, req workload.Request) error {
 	}
 	in := e.insts[e.router.pick(len(e.insts), e)]
 	in.requests = append(in.requests, ri)
+	in.inTok += int64(req.InputTokens)
+	in.outTok += int64(req.OutputTokens)
 	reusable, gpu := e.locateAt(in)
 	m, load := e.decide(req, reusable, gpu)
 

@@ -167,6 +167,13 @@ func (e *engine) result() (TieredResult, error) {
 	var parts []Summary
 	for _, in := range e.insts {
 		s := in.rec.finish(in.stack[0].Cache())
+		if len(e.insts) > 1 { // the recorder counted the whole workload's requests
+			s.Requests = len(in.requests)
+			s.AvgInputTokens, s.AvgOutputTokens = 0, 0
+			if n := float64(len(in.requests)); n > 0 {
+				s.AvgInputTokens, s.AvgOutputTokens = float64(in.inTok)/n, float64(in.outTok)/n
+			}
+		}
 		parts = append(parts, s)
 		ir := InstanceResult{Instance: in.id, Requests: len(in.requests), Summary: s, ComputedTokens: in.computed}
 		for t := range in.stack {
