@@ -11,18 +11,19 @@ import "fmt"
 // refreshed (a use, for next's policy) if next holds it already. A block
 // evicted from the last tier is dropped.
 //
-// Origin: a shared tier (several instances store into it) remembers which
-// instance placed each block, so a load by another instance can be charged
-// the network path. A private tier's blocks all have its owner as origin.
+// Origin: a tier that several instances store into can remember which
+// instance placed each block (trackOrigin), so a load by another instance
+// can be charged the network path. Otherwise every block's origin is the
+// tier's owner.
 //
-// A Tier is not safe for concurrent use; instances sharing a tier are
+// A Tier is not safe for concurrent use: instances sharing a tier are
 // replayed by one goroutine.
 type Tier struct {
 	spec   TierSpec
 	cache  *Cache
 	owner  int32
-	shared bool
-	origin table[int32] // by hash, shared tiers only
+	track  bool
+	origin table[int32] // by hash, when tracking origins
 	next   *Tier
 	stats  TierStats
 	err    error
@@ -38,14 +39,14 @@ type TierStats struct {
 }
 
 // NewTier wraps c as a tier described by spec. owner is the instance the
-// tier belongs to (the origin of the blocks it demotes); shared tiers track
-// each block's origin instead.
-func NewTier(spec TierSpec, c *Cache, owner int32, shared bool) (*Tier, error) {
+// tier belongs to, the origin of its blocks unless trackOrigin records each
+// block's own.
+func NewTier(spec TierSpec, c *Cache, owner int32, trackOrigin bool) (*Tier, error) {
 	if c == nil {
 		return nil, fmt.Errorf("cache: tier %s has no cache", spec.Medium)
 	}
-	t := &Tier{spec: spec, cache: c, owner: owner, shared: shared}
-	if shared {
+	t := &Tier{spec: spec, cache: c, owner: owner, track: trackOrigin}
+	if trackOrigin {
 		t.origin = newTable[int32](min(c.pool.capacity, 1<<16))
 	}
 	c.OnEvict(t.evicted)
@@ -57,9 +58,6 @@ func (t *Tier) Spec() TierSpec { return t.spec }
 
 // Cache is the tier's cache, for reading (Contains, Stats, Pool).
 func (t *Tier) Cache() *Cache { return t.cache }
-
-// Shared reports whether several instances store into the tier.
-func (t *Tier) Shared() bool { return t.shared }
 
 // Stats returns the store counters so far.
 func (t *Tier) Stats() TierStats { return t.stats }
@@ -76,7 +74,7 @@ func (t *Tier) Contains(h BlockHash) bool { return t.cache.Contains(h) }
 
 // Origin is the instance that placed resident block h in the tier.
 func (t *Tier) Origin(h BlockHash) int32 {
-	if t.shared {
+	if t.track {
 		if o, ok := t.origin.get(h); ok {
 			return o
 		}
@@ -109,7 +107,7 @@ func (t *Tier) Store(h BlockHash, origin int32) (copied bool, err error) {
 	}
 	if out.Inserted {
 		t.stats.Stored++
-		if t.shared {
+		if t.track {
 			t.origin.set(h, origin)
 		}
 	}
@@ -119,7 +117,7 @@ func (t *Tier) Store(h BlockHash, origin int32) (copied bool, err error) {
 // evicted is the cache's OnEvict hook: demote h to the next tier.
 func (t *Tier) evicted(h BlockHash) {
 	origin := t.Origin(h)
-	if t.shared {
+	if t.track {
 		t.origin.delete(h)
 	}
 	if t.next == nil {

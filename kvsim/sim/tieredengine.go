@@ -68,12 +68,16 @@ type tierCounts struct {
 
 func (p *Prepared) newEngine(pl tieredPlan) (*engine, error) {
 	cfg := pl.cfg
+	if cfg.Timer != nil {
+		// The recorder asks the timer what the engine just asked it.
+		pl.single.Timer = &memoTimer{t: cfg.Timer}
+	}
 	r, err := newRouter(pl.router, cfg.Seed, cfg.Timer != nil, cfg.CacheAware)
 	if err != nil {
 		return nil, err
 	}
 	nt := len(cfg.Tiers)
-	e := &engine{p: p, pl: pl, timer: cfg.Timer, bpb: cfg.BytesPerBlock, router: r,
+	e := &engine{p: p, pl: pl, timer: pl.single.Timer, bpb: cfg.BytesPerBlock, router: r,
 		levels: make([][]*cache.Tier, nt), peaks: make([][]int, nt), groups: make([][2]int64, nt), best: make([][2]int64, nt),
 		links: make([][2]cache.Link, nt), tierHit: make([]int64, nt)}
 	for t := 1; t < nt; t++ {
@@ -138,7 +142,8 @@ func (e *engine) newTier(t, owner int, shared bool) (*cache.Tier, error) {
 	if err != nil {
 		return nil, err
 	}
-	tier, err := cache.NewTier(cfg.Tiers[t], c, int32(owner), shared)
+	// Origins matter only when a fabric charges loads across instances.
+	tier, err := cache.NewTier(cfg.Tiers[t], c, int32(owner), shared && !cfg.Fabric.IsZero())
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -406,7 +411,7 @@ func (e *engine) account(in *instance) error {
 			return fmt.Errorf("sim: block accounting: %s tier of instance %d uses %d blocks of %d", tier.Spec().Medium, in.id, used, pool.Capacity())
 		}
 		store := in.id
-		if tier.Shared() {
+		if t > 0 && e.pl.cfg.Shared {
 			store = 0
 		}
 		e.peaks[t][store] = max(e.peaks[t][store], used)
@@ -433,4 +438,32 @@ func (e *engine) point(req workload.Request, blocks, m int) {
 	}
 	s.UsedRate = append(s.UsedRate, ratio(e.used, e.prompt))
 	s.LoadedBytes = append(s.LoadedBytes, e.off.LoadedBytes)
+}
+
+// memoTimer remembers the last few prefill times it was asked: the cost
+// model takes microseconds a call, and the recorder repeats the engine's
+// questions. Answers are the wrapped timer's, bit for bit.
+type memoTimer struct {
+	t    StepTimer
+	keys [8][2]int
+	vals [8]float64
+	n    int
+}
+
+func (m *memoTimer) PrefillSeconds(newTokens, cachedTokens int) float64 {
+	k := [2]int{newTokens, cachedTokens}
+	for i := range min(m.n, len(m.keys)) {
+		if m.keys[i] == k {
+			return m.vals[i]
+		}
+	}
+	v := m.t.PrefillSeconds(newTokens, cachedTokens)
+	i := m.n % len(m.keys)
+	m.keys[i], m.vals[i] = k, v
+	m.n++
+	return v
+}
+
+func (m *memoTimer) DecodeSeconds(batch, totalContext int) float64 {
+	return m.t.DecodeSeconds(batch, totalContext)
 }
