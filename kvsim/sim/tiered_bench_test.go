@@ -21,7 +21,7 @@ import (
 // compiled and tested (load average 3-5), medians of -count 5: see the
 // report; re-measure on a quiet machine.
 func BenchmarkTieredConversation(b *testing.B) {
-	p := prepareTrace(&testing.T{}, workloadtest.Conversation)
+	p := prepareTrace(b, workloadtest.Conversation)
 	spec, err := model.NewCatalog().Lookup("llama3-70b")
 	if err != nil {
 		b.Fatal(err)

@@ -37,7 +37,9 @@ type TieredResult struct {
 
 // TierResult is one tier, summed over the instances' stores (private) or
 // the one shared store. Request-side counts cover reusable prefixes only:
-// Hit = Used + Recomputed below hbm, Hit = Used in hbm.
+// Hit = Used + Recomputed below hbm. hbm's hits include blocks found there
+// after a block from a lower tier, so its hit rate can exceed the GPU-alone
+// rate (Offload.GPUHitBlocks, leading hbm blocks only).
 type TierResult struct {
 	Medium         string     `json:"medium"`
 	Spec           string     `json:"spec"`

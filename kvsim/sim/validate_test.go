@@ -29,7 +29,7 @@ func costTimer(modelName, hardware string, gpus int) (sim.StepTimer, error) {
 	return p.Serving(), nil
 }
 
-func prepareTrace(t *testing.T, name string) *sim.Prepared {
+func prepareTrace(t testing.TB, name string) *sim.Prepared {
 	t.Helper()
 	w, _, err := workload.LoadMooncake(workloadtest.Path(t, name), workload.ReadOptions{})
 	if err != nil {
