@@ -183,3 +183,24 @@ func (p *Prepared) ReplayTiered(cfg TieredConfig) (TieredResult, error) {
 	}
 	return e.result()
 }
+
+// ReplayTieredMany runs one ReplayTiered per config over workers goroutines
+// (0 means GOMAXPROCS): a grid of tier sizes, instance counts and routers
+// for a slider to step through. Runs are independent and deterministic, so
+// the results do not depend on workers; the first failing config's error
+// is returned.
+func (p *Prepared) ReplayTieredMany(cfgs []TieredConfig, workers int) ([]TieredResult, error) {
+	out := make([]TieredResult, len(cfgs))
+	err := parallel(len(cfgs), workers, func(i int) error {
+		r, err := p.ReplayTiered(cfgs[i])
+		if err != nil {
+			return fmt.Errorf("sim: config %d: %w", i, err)
+		}
+		out[i] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -429,3 +429,28 @@ func TestTieredTraces(t *testing.T) {
 		})
 	}
 }
+
+// A grid run in parallel gives each config's sequential result.
+func TestReplayTieredMany(t *testing.T) {
+	p := mustPrepare(t, smallWorkload(t, "few-shot", 4, 64, 200))
+	var cfgs []TieredConfig
+	for _, n := range []int{1, 2, 4} {
+		for _, router := range []string{RoundRobin, CacheAware, MinTTFT} {
+			cfgs = append(cfgs, TieredConfig{Tiers: mustTiers(t, "hbm:30blocks,dram:90blocks"), Instances: n, Router: router, Shared: n > 2,
+				BytesPerBlock: 1 << 20, Timer: linearTimer{}})
+		}
+	}
+	many, err := p.ReplayTieredMany(cfgs, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cfg := range cfgs {
+		if one := mustTiered(t, p, cfg); !reflect.DeepEqual(one, many[i]) {
+			t.Errorf("config %d: parallel result differs from the sequential one", i)
+		}
+	}
+	cfgs[4].Router = "nearest"
+	if _, err := p.ReplayTieredMany(cfgs, 2); err == nil || !strings.Contains(err.Error(), "config 4") {
+		t.Errorf("bad config: %v", err)
+	}
+}
