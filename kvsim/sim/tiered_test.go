@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -100,6 +101,9 @@ func checkTiered(t *testing.T, label string, p *Prepared, cfg TieredConfig, r Ti
 	}
 	if cfg.Timer == nil && (o.UsedBlocks != o.ReusableBlocks || o.RecomputedBlocks != 0) {
 		t.Errorf("%s: without a timer every cached block loads: used %d of %d, recomputed %d", label, o.UsedBlocks, o.ReusableBlocks, o.RecomputedBlocks)
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("%s: result does not encode as JSON (kvsim replay --json): %v", label, err)
 	}
 	reqs, prompt := 0, int64(0)
 	for _, in := range r.PerInst {

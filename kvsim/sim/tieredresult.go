@@ -23,8 +23,8 @@ type TieredResult struct {
 	Fabric       *cache.Link      `json:"fabric,omitempty"`
 	Decision     string           `json:"decision"` // how loads were chosen: load-or-recompute, or load-all without a timer
 
-	Summary Summary          `json:"summary"` // all instances; one instance: exactly Replay's summary of its GPU tier
-	Series  Series           `json:"series"`  // one instance only: exactly Replay's series; empty otherwise
+	Summary Summary          `json:"summary"`         // all instances; one instance: exactly Replay's summary of its GPU tier
+	Series  Series           `json:"series,omitzero"` // one instance only: exactly Replay's series; empty otherwise
 	PerTier []TierResult     `json:"per_tier"`
 	Offload Offload          `json:"offload"`
 	PerInst []InstanceResult `json:"per_instance"`
@@ -48,7 +48,7 @@ type TierResult struct {
 	Stores         int        `json:"stores"`          // caches at this tier: N private, or 1 shared
 	CapacityBlocks int        `json:"capacity_blocks"` // per store (a shared store pools N x the spec); -1 unbounded
 	CapacityBytes  int64      `json:"capacity_bytes,omitempty"`
-	Link           cache.Link `json:"link"`
+	Link           cache.Link `json:"link,omitzero"` // zero for hbm
 
 	HitBlocks        int64   `json:"hit_blocks"`  // prefix blocks found first in this tier
 	HitRate          float64 `json:"hit_rate"`    // HitBlocks / prompt blocks
