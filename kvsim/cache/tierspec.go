@@ -53,7 +53,7 @@ type TierSpec struct {
 	Bytes  int64  `json:"bytes,omitempty"`  // capacity as memory (needs the bytes per block)
 	Blocks int    `json:"blocks,omitempty"` // capacity in blocks, or Unbounded
 	Tokens int64  `json:"tokens,omitempty"` // capacity in tokens: floor(Tokens / block size) blocks
-	Link   Link   `json:"link,omitzero"`     // zero for hbm
+	Link   Link   `json:"link,omitzero"`    // zero for hbm
 	Policy string `json:"policy,omitempty"` // "" means the replay's policy
 }
 
