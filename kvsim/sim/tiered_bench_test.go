@@ -18,8 +18,11 @@ import (
 //	go test ./kvsim/sim -run '^$' -bench 'TieredConversation' -benchmem -count 5
 //
 // Measured on the shared 2-core development machine while other engineers
-// compiled and tested (load average 3-5), medians of -count 5: see the
-// report; re-measure on a quiet machine.
+// compiled and tested, so only as an upper bound: at load average 6-7 (one
+// run each) 0.21-0.34 s untimed and 0.48-0.62 s timed; at load average
+// 11-12 (-count 3) 0.46-0.72 s untimed and 0.64-2.0 s timed. The timed runs
+// spend most of their time in the cost model (about two PrefillSeconds
+// calls a request, 11 KB allocated each). Re-measure on a quiet machine.
 func BenchmarkTieredConversation(b *testing.B) {
 	p := prepareTrace(b, workloadtest.Conversation)
 	spec, err := model.NewCatalog().Lookup("llama3-70b")
