@@ -82,6 +82,7 @@ type Cache struct {
 	policy   Policy
 	admitter Admitter
 	checker  errorReporter
+	onEvict  func(h BlockHash)
 	stats    Stats
 }
 
@@ -118,6 +119,12 @@ func (c *Cache) Policy() Policy { return c.policy }
 
 // Stats returns the counters so far.
 func (c *Cache) Stats() Stats { return c.stats }
+
+// OnEvict sets f to run for every block the cache evicts, from inside the
+// eviction funnel, after the block has left (nil clears it). A tier uses it
+// to demote the block to the next tier. f must not call back into this
+// cache.
+func (c *Cache) OnEvict(f func(h BlockHash)) { c.onEvict = f }
 
 // Len is the number of resident blocks.
 func (c *Cache) Len() int { return c.pool.resident }
@@ -257,11 +264,16 @@ func (c *Cache) evictOne() error {
 	return nil
 }
 
-// evict is the one removal path: policy, index, pool, counters.
+// evict is the one removal path: policy, index, pool, counters, and the
+// OnEvict hook last.
 func (c *Cache) evict(s Slot) {
+	h := c.pool.hashes[s]
 	c.policy.Removed(s)
-	c.index.remove(c.pool.hashes[s])
+	c.index.remove(h)
 	c.pool.release(s)
 	c.stats.Evictions++
 	c.stats.EvictedBytes += c.pool.bytesPerBlock
+	if c.onEvict != nil {
+		c.onEvict(h)
+	}
 }

@@ -44,3 +44,28 @@ func ExampleCache_Resize() {
 	// 3 <nil> false true
 	// cache: capacity 0 blocks: must be at least 1 (or Unbounded)
 }
+
+// A hierarchy as the CLI writes it, sized for LLaMA-3-70B at fp16 in
+// 512-token blocks (160 MiB each).
+func ExampleParseTiers() {
+	tiers, err := cache.ParseTiers("hbm:20GiB,dram:256GiB,ssd:2TiB@nvme5")
+	if err != nil {
+		panic(err)
+	}
+	const blockBytes = 512 * 327680
+	for _, t := range tiers {
+		n, _ := t.CapacityBlocks(512, blockBytes)
+		link := "read in place"
+		if !t.Link.IsZero() {
+			link = fmt.Sprintf("over %s, %.1f GB/s", t.Link.Name, t.Link.BytesPerSecond/1e9)
+		}
+		fmt.Printf("%-15s %6d blocks  %s\n", t, n, link)
+	}
+	_, err = cache.ParseTiers("dram:256GiB,hbm:20GiB")
+	fmt.Println(err)
+	// Output:
+	// hbm:20GiB          128 blocks  read in place
+	// dram:256GiB       1638 blocks  over pcie5, 63.0 GB/s
+	// ssd:2TiB@nvme5   13107 blocks  over nvme5, 13.0 GB/s
+	// cache: the first tier is dram: it must be hbm, the GPU memory attention reads (e.g. hbm:20GiB,dram:256GiB)
+}
