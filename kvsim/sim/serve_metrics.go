@@ -154,10 +154,4 @@ func (s *server) serving() Serving {
 	return out
 }
 
-func mean(xs []float64) float64 {
-	t := 0.0
-	for _, x := range xs {
-		t += x
-	}
-	return t / float64(len(xs))
-}
+func mean(xs []float64) float64 { return stat.Mean(xs, nil) }

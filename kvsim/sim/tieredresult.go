@@ -321,7 +321,7 @@ func percentiles(xs []float64) Percentiles {
 	}
 	s := slices.Clone(xs)
 	sort.Float64s(s)
-	return Percentiles{Mean: mean(s), P50: nearestRank(s, 0.5), P90: nearestRank(s, 0.9), P99: nearestRank(s, 0.99), Max: s[len(s)-1]}
+	return Percentiles{Mean: mean(s), P50: Quantile(s, 0.5), P90: Quantile(s, 0.9), P99: Quantile(s, 0.99), Max: s[len(s)-1]}
 }
 
 // mergeSummaries adds instances' summaries into one: counts and sums add,
