@@ -20,17 +20,20 @@ func runPredict(args []string, e *env) error {
 	context := fs.Int("context", 0, "tokens before the new one (`L`); the prefill is a prompt of L tokens")
 	batch := fs.Int("batch", 1, "requests decoded together (`B`)")
 	dtype := fs.String("dtype", "", "weights, KV cache and compute `type`: fp32, fp16, bf16, fp8, int8 (default: bf16 on GPUs, fp16 on m2-max, fp32 on this-cpu)")
-	exec := fs.String("exec", "graph", "kernel launches: eager (one per op, PyTorch default) or graph (CUDA graphs, vLLM)")
+	exec := fs.String("exec", "", "kernel launches, an alias of an engine: eager (pytorch-eager) or graph (vllm)")
+	engine := fs.String("engine", "", "execution profile `NAME` (kvsim engines; default: vllm, or kvsim-decoder on this-cpu)")
 	tp := fs.Int("tp", 0, "tensor-parallel devices `T` (default: the fewest that fit)")
-	fraction := fs.Float64("memory-fraction", cost.DefaultMemoryFraction, "share of device memory the engine may use")
+	fraction := fs.Float64("memory-fraction", 0, "share of device memory the engine may use (default: the engine's, e.g. vllm 0.9)")
+	expertParallel := fs.Bool("expert-parallel", false, "MoE: place whole experts on each device instead of sharding every expert")
 	allowLong := fs.Bool("allow-long", false, "allow a context beyond the model's trained maximum")
 	asJSON := fs.Bool("json", false, "print JSON (an array with --all)")
 	modelFile := addModelFileFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: kvsim predict --model NAME --hardware NAME --context L [--batch B] [--dtype bf16] [--exec eager|graph] [--tp T] [--json]\n"+
+		fmt.Fprint(fs.Output(), "Usage: kvsim predict --model NAME --hardware NAME --context L [--batch B] [--dtype bf16] [--engine NAME] [--tp T] [--json]\n"+
 			"       kvsim predict --all --hardware NAME|all --context L [...]\n\n"+
 			"Predicts a decode step with and without a KV cache, the prefill and the cache capacity\n"+
-			"with a roofline model (see kvsim/cost).\n\n")
+			"with a roofline model and an engine's execution profile (see kvsim/cost), each time\n"+
+			"with the band the published validation gives it (kvsim validate).\n\n")
 		fs.PrintDefaults()
 	}
 	rest, err := parse(fs, args, e)
@@ -56,14 +59,31 @@ func runPredict(args []string, e *env) error {
 		return usagef("--batch must be 1 or more requests, got %d", *batch)
 	case set["tp"] && *tp < 1:
 		return usagef("--tp must be 1 or more devices, got %d", *tp)
-	case !(*fraction > 0 && *fraction <= 1):
+	case set["memory-fraction"] && !(*fraction > 0 && *fraction <= 1):
 		return usagef("--memory-fraction must be in (0, 1], got %g", *fraction)
+	case *context > cost.MaxContextTokens:
+		return usagef("--context %d is beyond what kvsim can size (at most %d tokens)", *context, cost.MaxContextTokens)
+	case *batch > cost.MaxBatch:
+		return usagef("--batch %d is beyond what kvsim can size (at most %d requests)", *batch, cost.MaxBatch)
 	}
-	mode, err := cost.ParseExecMode(*exec)
-	if err != nil {
-		return usagef("%v", err)
+	opt := cost.Options{TP: *tp, MemoryFraction: *fraction, AllowLongContext: *allowLong, ExpertParallel: *expertParallel}
+	if *exec != "" {
+		mode, err := cost.ParseExecMode(*exec)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		opt.Exec = mode
 	}
-	opt := cost.Options{Exec: mode, TP: *tp, MemoryFraction: *fraction, AllowLongContext: *allowLong}
+	if *engine != "" {
+		eng, err := cost.LookupEngine(*engine)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if opt.Exec != "" && opt.Exec != eng.Decode.Exec {
+			return usagef("--exec %s contradicts --engine %s, which runs decode steps %s; give one of them", opt.Exec, eng.Name, eng.Decode.Exec)
+		}
+		opt.Engine = eng.Name
+	}
 	if *dtype != "" {
 		if opt.DType, err = model.ParseDType(*dtype); err != nil {
 			return usagef("%v", err)
@@ -103,7 +123,11 @@ func runPredict(args []string, e *env) error {
 	var rows []predictRow
 	for _, h := range hardware {
 		for _, spec := range cat.Specs() {
-			pr, err := predictOne(spec, h, opt, *context, *batch)
+			o := opt
+			if h.CPU != nil && o.Engine != "" && o.Engine != cost.ThisCPUEngine { // --all --hardware all: this-cpu runs its decoder
+				o.Engine, o.Exec = "", ""
+			}
+			pr, err := predictOne(spec, h, o, *context, *batch)
 			rows = append(rows, predictRow{pr: pr, spec: spec, hw: h.Name, err: err})
 		}
 	}
@@ -150,7 +174,7 @@ func jsonRows(rows []predictRow) []any {
 
 func predictTable(rows []predictRow, context, batch int, opt cost.Options) report.Table {
 	t := report.Table{
-		Title: fmt.Sprintf("Decode step at context %d, batch %d, %s mode (roofline prediction; per step)", context, batch, orDefault(string(opt.Exec), "graph")),
+		Title: fmt.Sprintf("Decode step at context %d, batch %d, engine %s (roofline prediction; per step)", context, batch, engineLabel(opt)),
 		Columns: []report.Column{{Name: "model"}, {Name: "params"}, {Name: "hardware"}, {Name: "dtype"}, {Name: "TP"},
 			{Name: "cached"}, {Name: "uncached"}, {Name: "speedup"}, {Name: "bound cached/uncached"},
 			{Name: "prefill"}, {Name: "KV cache", Unit: "tokens"}, {Name: "max concurrency"}},
@@ -179,9 +203,17 @@ func predictTable(rows []predictRow, context, batch int, opt cost.Options) repor
 	return t
 }
 
+// engineLabel names the engine the options pick for titles.
+func engineLabel(opt cost.Options) string {
+	if opt.Engine != "" {
+		return opt.Engine
+	}
+	return cost.EngineForExec(opt.Exec)
+}
+
 func writePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
-	fmt.Fprintf(w, "%s on %s (%s), %s, %s mode, TP %d, batch %d, context %d\n\n",
-		pr.Model, pr.Hardware, hw.Device, pr.DType, pr.Exec, pr.TP, pr.Batch, pr.Context)
+	fmt.Fprintf(w, "%s on %s (%s), %s, engine %s (%s launches), TP %d, batch %d, context %d\n\n",
+		pr.Model, pr.Hardware, hw.Device, pr.DType, pr.Engine, pr.Exec, pr.TP, pr.Batch, pr.Context)
 	mem := pr.Cached.Memory
 	if !pr.Fits {
 		fmt.Fprintf(w, "Does not fit: %s.\n", pr.Note)
@@ -190,17 +222,27 @@ func writePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
 	}
 	summary := report.Table{Columns: []report.Column{{Name: ""}, {Name: "with KV cache"}, {Name: "without"}}}
 	summary.AddRow("decode step", seconds(pr.DecodeCachedSeconds), seconds(pr.DecodeUncachedSeconds))
+	summary.AddRow("  likely measured", likely(pr.DecodeCachedSeconds, pr.Bands.DecodeCached), likely(pr.DecodeUncachedSeconds, pr.Bands.DecodeUncached))
 	summary.AddRow("bound", bound(pr.BoundCached), bound(pr.BoundUncached))
 	summary.AddRow("tokens/s (batch)", perSecond(pr.DecodeCachedSeconds, pr.Batch), perSecond(pr.DecodeUncachedSeconds, pr.Batch))
 	summary.AddRow("speedup", ratio(pr.Speedup), "")
 	summary.AddRow(fmt.Sprintf("prefill of %d tokens", pr.Context), seconds(pr.PrefillSeconds), "")
+	summary.AddRow("  likely measured", likely(pr.PrefillSeconds, pr.Bands.Prefill), "")
 	if err := summary.WriteText(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s).\n",
+	fmt.Fprintf(w, "\nHow far to trust it: published runs of %s measured the predicted time within these ranges\n"+
+		"(10th-90th percentile of predicted/measured; kvsim validate lists the cases):\n", pr.Engine)
+	for _, b := range []struct {
+		what string
+		band cost.Band
+	}{{"cached decode step", pr.Bands.DecodeCached}, {"uncached step and prefill", pr.Bands.Prefill}} {
+		fmt.Fprintf(w, "  %s (%s): predicted/measured %s\n", b.what, b.band.Regime, b.band)
+	}
+	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s; engine fraction %.2f, --memory-fraction to change).\n",
 		report.Bytes(float64(mem.WeightBytes)), report.Bytes(float64(mem.KVBytes)), report.Bytes(float64(mem.ActivationBytes)),
 		report.Bytes(float64(mem.TotalBytes)), report.Bytes(float64(mem.UsableBytes)),
-		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), report.Bytes(float64(hw.MemoryBytes)))
+		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), report.Bytes(float64(hw.MemoryBytes)), pr.MemoryFraction)
 	fmt.Fprintf(w, "KV cache capacity: %d tokens; %d concurrent requests of %d tokens.\n",
 		pr.KVCacheTokens, pr.MaxConcurrency, pr.Context+1)
 	if pr.Note != "" {
@@ -234,6 +276,18 @@ func breakdownTable(title string, st cost.Step) report.Table {
 	return t
 }
 
+// likely is the measured time a band suggests for a predicted one.
+func likely(s *float64, b cost.Band) string {
+	if s == nil {
+		return "-"
+	}
+	lo, hi := b.Range(*s)
+	if hi == 0 {
+		return "no band"
+	}
+	return report.Seconds(lo) + " - " + report.Seconds(hi)
+}
+
 func seconds(s *float64) string {
 	if s == nil {
 		return "-"
@@ -260,11 +314,4 @@ func bound(b *cost.Bound) string {
 		return "-"
 	}
 	return string(*b)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
