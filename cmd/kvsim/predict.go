@@ -61,8 +61,8 @@ func runPredict(args []string, e *env) error {
 		return usagef("--tp must be 1 or more devices, got %d", *tp)
 	case set["memory-fraction"] && !(*fraction > 0 && *fraction <= 1):
 		return usagef("--memory-fraction must be in (0, 1], got %g", *fraction)
-	case *context > cost.MaxContextTokens:
-		return usagef("--context %d is beyond what kvsim can size (at most %d tokens)", *context, cost.MaxContextTokens)
+	case *context >= cost.MaxContextTokens:
+		return usagef("--context %d is beyond what kvsim can size (at most %d tokens)", *context, cost.MaxContextTokens-1)
 	case *batch > cost.MaxBatch:
 		return usagef("--batch %d is beyond what kvsim can size (at most %d requests)", *batch, cost.MaxBatch)
 	}
@@ -231,13 +231,13 @@ func writePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
 	if err := summary.WriteText(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nHow far to trust it: published runs of %s measured the predicted time within these ranges\n"+
-		"(10th-90th percentile of predicted/measured; kvsim validate lists the cases):\n", pr.Engine)
+	fmt.Fprintf(w, "\nHow far to trust it: \"likely measured\" is the prediction divided by the 10th-90th percentile\n"+
+		"of predicted/measured times in published runs (kvsim validate lists them):\n")
 	for _, b := range []struct {
 		what string
 		band cost.Band
 	}{{"cached decode step", pr.Bands.DecodeCached}, {"uncached step and prefill", pr.Bands.Prefill}} {
-		fmt.Fprintf(w, "  %s (%s): predicted/measured %s\n", b.what, b.band.Regime, b.band)
+		fmt.Fprintf(w, "  %s: %s\n", b.what, b.band)
 	}
 	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s; engine fraction %.2f, --memory-fraction to change).\n",
 		report.Bytes(float64(mem.WeightBytes)), report.Bytes(float64(mem.KVBytes)), report.Bytes(float64(mem.ActivationBytes)),

@@ -66,12 +66,22 @@ func (b Band) Range(predicted float64) (lo, hi float64) {
 	return predicted / b.High, predicted / b.Low
 }
 
-// String reads "0.82-1.04x over 17 cases (engine and regime)".
+// String reads "0.82-1.04x over 17 cases of vllm in batch-1 decode", or
+// says which wider group the band fell back to.
 func (b Band) String() string {
 	if b.Cases == 0 {
-		return "no validated cases"
+		return "no validated band (" + b.Scope + ")"
 	}
-	return fmt.Sprintf("%.2f-%.2fx over %d cases (%s)", b.Low, b.High, b.Cases, b.Scope)
+	var from string
+	switch b.Scope {
+	case ScopeCell:
+		from = fmt.Sprintf("of %s in %s", b.Engine, b.Regime)
+	case ScopeEngine:
+		from = fmt.Sprintf("of %s in every regime (fewer than %d in %s)", b.Engine, MinBandCases, b.Regime)
+	default:
+		from = fmt.Sprintf("of every engine (fewer than %d of %s)", MinBandCases, b.Engine)
+	}
+	return fmt.Sprintf("%.2f-%.2fx over %d published cases %s", b.Low, b.High, b.Cases, from)
 }
 
 // RegimeOf is the regime a predicted pass belongs to: a cached decode step

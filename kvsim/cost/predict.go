@@ -73,9 +73,13 @@ func Predict(spec model.Spec, hw Hardware, opt Options, context, batch int) (Pre
 		return Prediction{}, err
 	}
 	out.KVCacheTokens, out.MaxConcurrency = out.Capacity.KVCacheTokens, out.Capacity.MaxConcurrency
-	// The whole batch's cache after the step, over all devices; Decode has
-	// checked that it is representable.
-	out.KVBytes = bytesOf(float64(batch) * float64(spec.CachedTokens(context+1)) * float64(spec.KVBytesPerToken(o.DType)))
+	// The whole batch's cache after the step, over all devices.
+	kv := float64(batch) * float64(spec.CachedTokens(context+1)) * float64(spec.KVBytesPerToken(o.DType))
+	if !(kv < maxBytes) {
+		return Prediction{}, fmt.Errorf("cost: batch %d at context %d needs %.3g bytes of KV cache over all devices, more than kvsim can represent (%.3g); use a smaller batch or context",
+			batch, context, kv, float64(maxBytes))
+	}
+	out.KVBytes = bytesOf(kv)
 	out.Fits = out.Cached.Fits
 	if out.Cached.Fits {
 		out.DecodeCachedSeconds, out.BoundCached = ptr(out.Cached.Seconds), ptr(out.Cached.Bound)

@@ -218,7 +218,7 @@ func (p *Predictor) checkContext(context int) error {
 	if context < 0 {
 		return fmt.Errorf("cost: context %d must be 0 or more tokens", context)
 	}
-	if err := checkRange("context", context, MaxContextTokens); err != nil {
+	if err := checkRange("context", context, MaxContextTokens-1); err != nil { // context+1 tokens are sized
 		return err
 	}
 	if context+1 > p.spec.MaxContext && !p.opt.AllowLongContext {
