@@ -90,8 +90,10 @@ func writeHardwareDetail(w io.Writer, h cost.Hardware) error {
 	t.AddRow("bandwidth", fmt.Sprintf("%.4g GB/s", h.MemoryBandwidth/1e9))
 	t.AddRow("compute efficiency", fmt.Sprintf("%.2f", h.ComputeEfficiency))
 	t.AddRow("bandwidth efficiency", fmt.Sprintf("%.2f", h.BandwidthEfficiency))
-	t.AddRow("eager launch (host)", report.Seconds(h.LaunchSeconds))
 	t.AddRow("kernel gap (device)", report.Seconds(h.KernelGapSeconds))
+	if h.FP16AccumulateFLOPS > 0 {
+		t.AddRow("fp16 with fp16 accumulate", flops(h.FP16AccumulateFLOPS)+"FLOP/s")
+	}
 	if o := h.CPU; o != nil {
 		addCPUOps(&t, o)
 	}
