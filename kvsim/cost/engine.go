@@ -2,7 +2,6 @@ package cost
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -342,14 +341,4 @@ func EngineForExec(m ExecMode) string {
 		return PyTorchEager
 	}
 	return VLLM
-}
-
-// sortedKeys renders a set of names for messages.
-func sortedKeys(m map[string]bool) string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
 }
