@@ -46,6 +46,8 @@ func commands() map[string]command {
 		"bench":    {"run a real decoder on this CPU, timed with and without a KV cache", runBench},
 		"predict":  {"predict latency, memory and KV-cache speedup on real hardware (roofline)", runPredict},
 		"hardware": {"list the hardware presets with their figures and sources", runHardware},
+		"engines":  {"list the execution profiles (engines) with their constants and sources", runEngines},
+		"validate": {"hold the cost model against published measurements, per engine and regime", runValidate},
 		"replay":   {"replay a trace or synthetic workload through a prefix cache", runReplay},
 		"report":   {"run every study and write the notebook's figures as one HTML page, plus CSV/JSON/Markdown", runReport},
 		"version":  {"print the build: module version, git commit, Go version", runVersion},

@@ -9,11 +9,12 @@ import (
 	"kvcache/kvsim/study"
 )
 
-const predictUsage = `Usage: kvsim predict --model NAME --hardware NAME --context L [--batch B] [--dtype bf16] [--exec eager|graph] [--tp T] [--json]
+const predictUsage = `Usage: kvsim predict --model NAME --hardware NAME --context L [--batch B] [--dtype bf16] [--engine NAME] [--tp T] [--json]
        kvsim predict --all --hardware NAME|all --context L [...]
 
 Predicts a decode step with and without a KV cache, the prefill and the cache capacity
-with a roofline model (see kvsim/cost).
+with a roofline model and an engine's execution profile (see kvsim/cost), each time
+with the band the published validation gives it (kvsim validate).
 
 `
 
@@ -25,9 +26,11 @@ func runPredict(args []string, e *env) error {
 	context := f.Int("context", 0, "tokens before the new one (`L`); the prefill is a prompt of L tokens")
 	batch := f.Int("batch", 1, "requests decoded together (`B`)")
 	dtype := f.String("dtype", "", "weights, KV cache and compute `type`: fp32, fp16, bf16, fp8, int8 (default: bf16 on GPUs, fp16 on m2-max, fp32 on this-cpu)")
-	exec := f.String("exec", "graph", "kernel launches: eager (one per op, PyTorch default) or graph (CUDA graphs, vLLM)")
+	exec := f.String("exec", "", "kernel launches, an alias of an engine: eager (pytorch-eager) or graph (vllm)")
+	engine := f.String("engine", "", "execution profile `NAME` (kvsim engines; default: vllm, or kvsim-decoder on this-cpu)")
 	tp := f.Int("tp", 0, "tensor-parallel devices `T` (default: the fewest that fit)")
-	fraction := f.Float64("memory-fraction", cost.DefaultMemoryFraction, "share of device memory the engine may use")
+	fraction := f.Float64("memory-fraction", 0, "share of device memory the engine may use (default: the engine's, e.g. vllm 0.9)")
+	expertParallel := f.Bool("expert-parallel", false, "MoE: place whole experts on each device instead of sharding every expert")
 	allowLong := f.Bool("allow-long", false, "allow a context beyond the model's trained maximum")
 	asJSON := f.Bool("json", false, "print JSON (an array with --all)")
 	modelFile := addModelFileFlag(f)
@@ -48,17 +51,21 @@ func runPredict(args []string, e *env) error {
 		return usagef("give --context L, the tokens before the new one (e.g. --context 1024)")
 	case f.given["tp"] && *tp < 1:
 		return usagef("--tp must be 1 or more devices, got %d", *tp)
-	case !(*fraction > 0 && *fraction <= 1):
+	case f.given["memory-fraction"] && !(*fraction > 0 && *fraction <= 1):
 		return usagef("--memory-fraction must be in (0, 1], got %g", *fraction)
+	case *context >= cost.MaxContextTokens:
+		return usagef("--context %d is beyond what kvsim can size (at most %d tokens)", *context, cost.MaxContextTokens-1)
+	case *batch > cost.MaxBatch:
+		return usagef("--batch %d is beyond what kvsim can size (at most %d requests)", *batch, cost.MaxBatch)
 	}
 	if err := atLeast(minimum{"context", *context, 1}, minimum{"batch", *batch, 1}); err != nil {
 		return err
 	}
-	mode, err := cost.ParseExecMode(*exec)
+	opt, err := engineOptions(*exec, *engine)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	opt := cost.Options{Exec: mode, TP: *tp, MemoryFraction: *fraction, AllowLongContext: *allowLong}
+	opt.TP, opt.MemoryFraction, opt.AllowLongContext, opt.ExpertParallel = *tp, *fraction, *allowLong, *expertParallel
 	if *dtype != "" {
 		if opt.DType, err = model.ParseDType(*dtype); err != nil {
 			return usagef("%v", err)
@@ -102,8 +109,12 @@ func runPredict(args []string, e *env) error {
 	}
 	var rows []report.PredictionRow
 	for _, h := range hardware {
+		o := opt
+		if h.CPU != nil && o.Engine != "" && o.Engine != cost.ThisCPUEngine { // --all --hardware all: this-cpu runs its decoder
+			o.Engine, o.Exec = "", ""
+		}
 		for _, spec := range cat.Specs() {
-			pr, err := study.PredictAt(spec, h, opt, *context, *batch)
+			pr, err := study.PredictAt(spec, h, o, *context, *batch)
 			rows = append(rows, report.PredictionRow{Prediction: pr, Spec: spec, Hardware: h.Name, Err: err})
 		}
 	}
@@ -118,5 +129,29 @@ func runPredict(args []string, e *env) error {
 		}
 		return writeJSON(e, out)
 	}
-	return report.PredictionTable(rows, *context, *batch, opt.Exec).WriteText(e.stdout)
+	return report.PredictionTable(rows, *context, *batch, opt).WriteText(e.stdout)
+}
+
+// engineOptions reads --exec (an alias: eager or graph) and --engine, and
+// refuses the two when they disagree.
+func engineOptions(exec, engine string) (cost.Options, error) {
+	var opt cost.Options
+	if exec != "" {
+		mode, err := cost.ParseExecMode(exec)
+		if err != nil {
+			return opt, usagef("%v", err)
+		}
+		opt.Exec = mode
+	}
+	if engine != "" {
+		eng, err := cost.LookupEngine(engine)
+		if err != nil {
+			return opt, usagef("%v", err)
+		}
+		if opt.Exec != "" && opt.Exec != eng.Decode.Exec {
+			return opt, usagef("--exec %s contradicts --engine %s, which runs decode steps %s; give one of them", opt.Exec, eng.Name, eng.Decode.Exec)
+		}
+		opt.Engine = eng.Name
+	}
+	return opt, nil
 }

@@ -199,3 +199,78 @@ func TestHardwareCommand(t *testing.T) {
 		t.Errorf("two names: exit %d, want 2", code)
 	}
 }
+
+// TestPredictEngines: --engine picks a profile, --exec stays an alias, the
+// memory fraction follows the engine unless given, and the JSON carries the
+// engine, the fraction and the bands.
+func TestPredictEngines(t *testing.T) {
+	m := predictJSON(t, "--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "1024", "--engine", "gpt-fast")
+	if m["engine"] != "pytorch-compile" || m["exec"] != "graph" || m["memory_fraction"] != 1.0 {
+		t.Errorf("gpt-fast: engine %v exec %v fraction %v", m["engine"], m["exec"], m["memory_fraction"])
+	}
+	bands := m["bands"].(map[string]any)
+	for _, k := range []string{"decode_cached", "decode_uncached", "prefill"} {
+		b, ok := bands[k].(map[string]any)
+		if !ok || b["cases"].(float64) < 5 || !(b["low"].(float64) > 0) || b["scope"] == "" {
+			t.Errorf("band %s: %v", k, bands[k])
+		}
+	}
+	if m = predictJSON(t, "--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "1024", "--exec", "eager"); m["engine"] != "pytorch-eager" {
+		t.Errorf("--exec eager: engine %v", m["engine"])
+	}
+	if m = predictJSON(t, "--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "1024"); m["engine"] != "vllm" || m["memory_fraction"] != 0.9 {
+		t.Errorf("default: engine %v fraction %v", m["engine"], m["memory_fraction"])
+	}
+	m = predictJSON(t, "--model", "llama3-70b", "--hardware", "h200", "--context", "1024", "--engine", "sglang", "--tp", "8", "--memory-fraction", "0.5")
+	if m["memory_fraction"] != 0.5 || m["capacity"].(map[string]any)["usable_bytes"].(float64) > 0.5*141*(1<<30) {
+		t.Errorf("--memory-fraction 0.5: %v", m["memory_fraction"])
+	}
+	if m = predictJSON(t, "--model", "llama3-70b", "--hardware", "h200", "--context", "1024", "--engine", "sglang", "--tp", "8"); m["memory_fraction"] != 0.81 {
+		t.Errorf("sglang at TP 8: fraction %v, want 0.81", m["memory_fraction"])
+	}
+	code, out, _ := kvsim(t, "predict", "--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "1024", "--engine", "llama.cpp")
+	for _, want := range []string{"engine llama.cpp", "likely measured", "How far to trust it", "published cases", "step_overhead"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("text lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--engine", "deepspeed"}, 2, "kvsim engines"},
+		{[]string{"--engine", "vllm", "--exec", "eager"}, 2, "contradicts"},
+		{[]string{"--memory-fraction", "0"}, 2, "--memory-fraction"},
+		{[]string{"--memory-fraction", "1.2"}, 2, "--memory-fraction"},
+		{[]string{"--engine", "kvsim-decoder"}, 1, "this-cpu"},
+	} {
+		args := append([]string{"predict", "--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "100"}, tc.args...)
+		code, _, stderr := kvsim(t, args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+	}
+}
+
+// TestPredictHugeInputs: issue 14's overflow cases get a clear error or a
+// correct "does not fit", never a negative size.
+func TestPredictHugeInputs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--model", "gpt3-175b", "--hardware", "h100-sxm", "--context", "2047", "--batch", "2147483647"}, 1, "represent"},
+		{[]string{"--model", "llama3-8b", "--hardware", "h100-sxm", "--context", "9223372036854775807"}, 2, "beyond what kvsim can size"},
+	} {
+		code, out, stderr := kvsim(t, append([]string{"predict", "--json"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Contains(stderr+out, "-9223372036854775808") {
+			t.Errorf("%v: exit %d, %q", tc.args, code, stderr)
+		}
+	}
+	m := predictJSON(t, "--model", "llama3.1-405b", "--hardware", "h200", "--context", "1000", "--batch", "1000000", "--tp", "8")
+	if m["fits"] != false || m["kv_bytes"].(float64) <= 0 {
+		t.Errorf("405B with a million requests on 8 H200: fits %v, kv_bytes %v", m["fits"], m["kv_bytes"])
+	}
+}

@@ -9,7 +9,7 @@ import (
 // activations are placed, as vLLM reports at start-up ("GPU KV cache size:
 // N tokens", "Maximum concurrency for L tokens per request: C x").
 type Capacity struct {
-	UsableBytes     int64   `json:"usable_bytes"`       // device memory x memory fraction
+	UsableBytes     int64   `json:"usable_bytes"`       // what the engine may use: device memory x memory fraction (see Engine.MemoryOfFree)
 	WeightBytes     int64   `json:"weight_bytes"`       // per device
 	ActivationBytes int64   `json:"activation_bytes"`   // one chunk's activations and 256 rows of logits
 	KVBytesPerToken float64 `json:"kv_bytes_per_token"` // per device
@@ -29,6 +29,9 @@ type Capacity struct {
 func (p *Predictor) Capacity(contextTokens int) (Capacity, error) {
 	if contextTokens <= 0 {
 		return Capacity{}, fmt.Errorf("cost: capacity needs a context of 1 token or more, got %d", contextTokens)
+	}
+	if err := checkRange("context", contextTokens, MaxContextTokens); err != nil {
+		return Capacity{}, err
 	}
 	c := Capacity{
 		UsableBytes:     p.usableBytes(),

@@ -12,7 +12,7 @@ import (
 func Example() {
 	spec, _ := model.NewCatalog().Lookup("llama3-8b")
 	hw, _ := cost.LookupHardware("h100-sxm", nil)
-	p, _ := cost.New(spec, hw, cost.Options{}) // bf16, graph mode, one GPU
+	p, _ := cost.New(spec, hw, cost.Options{}) // bf16, the vllm engine, one GPU
 	for _, l := range []int{512, 4096} {
 		c, _ := p.Decode(1, l, true)
 		u, _ := p.Decode(1, l, false)
@@ -22,8 +22,8 @@ func Example() {
 	capacity, _ := p.Capacity(8192)
 	fmt.Printf("KV cache: %d tokens, %d requests of 8192\n", capacity.KVCacheTokens, capacity.MaxConcurrency)
 	// Output:
-	// L=512: cached 6.30 ms (memory), uncached 12.1 ms (compute), 1.9x
-	// L=4096: cached 6.48 ms (memory), uncached 95.0 ms (compute), 14.7x
+	// L=512: cached 7.33 ms (memory), uncached 13.1 ms (compute), 1.8x
+	// L=4096: cached 7.51 ms (memory), uncached 96.0 ms (compute), 12.8x
 	// KV cache: 459889 tokens, 56 requests of 8192
 }
 
@@ -37,7 +37,7 @@ func ExampleServing() {
 	fmt.Printf("prefill 500 new after 1500 cached: %.1f ms\n", sv.PrefillSeconds(500, 1500)*1e3)
 	fmt.Printf("decode 1 x 2000: %.2f ms; 32 x 2000: %.2f ms\n", sv.DecodeSeconds(1, 2000)*1e3, sv.DecodeSeconds(32, 32*2000)*1e3)
 	// Output:
-	// prefill 2000 new: 45.6 ms
-	// prefill 500 new after 1500 cached: 12.5 ms
-	// decode 1 x 2000: 6.38 ms; 32 x 2000: 9.55 ms
+	// prefill 2000 new: 46.6 ms
+	// prefill 500 new after 1500 cached: 13.5 ms
+	// decode 1 x 2000: 7.40 ms; 32 x 2000: 10.69 ms
 }

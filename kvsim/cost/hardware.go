@@ -23,6 +23,12 @@ type Hardware struct {
 	// PeakFLOPS is the dense peak per data type, in FLOP/s (no 2:4 sparsity).
 	// A data type missing here cannot be predicted on this hardware.
 	PeakFLOPS map[model.DType]float64 `json:"peak_flops"`
+	// FP16AccumulateFLOPS is the dense fp16 tensor rate when products are
+	// accumulated in fp16, where the datasheet gives one above PeakFLOPS'
+	// fp16 figure (GeForce parts accumulate in fp32 at half the rate). An
+	// engine that accumulates in fp16 (llama.cpp's cuBLAS calls) runs fp16
+	// matmuls at it; 0: the same as PeakFLOPS[fp16].
+	FP16AccumulateFLOPS float64 `json:"fp16_accumulate_flops,omitempty"`
 	// MatvecFLOPS, when set, caps matrix-vector work: a kernel whose every
 	// weight is reused by M rows runs at most at M x MatvecFLOPS (this-cpu,
 	// where the Go matvec kernel is slower than streaming memory allows).
@@ -120,7 +126,7 @@ func (h Hardware) Validate() error {
 const (
 	gpuComputeEfficiency   = 0.70  // large bf16 GEMMs and FlashAttention-2 reach 50-80% of the dense peak
 	gpuBandwidthEfficiency = 0.80  // streaming kernels reach 80-90% of datasheet bandwidth
-	gpuLaunchSeconds       = 25e-6 // PyTorch eager: Python + dispatcher + cudaLaunchKernel per op (from gpt-fast, doc.go)
+	gpuLaunchSeconds       = 25e-6 // unused by the cost model since engines carry host costs (Engine.LaunchSeconds); kept for hardware files
 	gpuKernelGapSeconds    = 2e-6  // back-to-back dependent kernels on a stream or in a CUDA graph
 	linkEfficiency         = 0.80  // nccl-tests bus bandwidth vs the per-direction link figure
 	allReduceLatency       = 10e-6 // one small NCCL all-reduce inside an NVLink node
@@ -138,8 +144,8 @@ func Presets() []Hardware {
 		if h.DefaultDType == "" {
 			h.DefaultDType = model.BF16
 		}
-		h.Source += fmt.Sprintf(". Assumed, not from the datasheet (kvsim/cost doc): compute efficiency %.2f, bandwidth efficiency %.2f, %g µs per eager launch, %g µs per kernel",
-			h.ComputeEfficiency, h.BandwidthEfficiency, h.LaunchSeconds*1e6, h.KernelGapSeconds*1e6)
+		h.Source += fmt.Sprintf(". Assumed, not from the datasheet (kvsim/cost doc): compute efficiency %.2f, bandwidth efficiency %.2f, %g µs per kernel on the device (host costs: kvsim engines)",
+			h.ComputeEfficiency, h.BandwidthEfficiency, h.KernelGapSeconds*1e6)
 		if h.MaxTP > 1 {
 			h.Source += fmt.Sprintf(", link efficiency %.2f, %g µs per all-reduce", h.LinkEfficiency, h.AllReduceLatency*1e6)
 		}
@@ -190,8 +196,9 @@ func Presets() []Hardware {
 		}),
 		gpu(Hardware{
 			Name: "rtx-4090", Device: "NVIDIA GeForce RTX 4090 24GB (GDDR6X)",
-			PeakFLOPS:       map[model.DType]float64{model.FP32: 82.6e12, model.FP16: 165.2e12, model.BF16: 165.2e12, model.FP8: 330.3e12, model.INT8: 660.6e12},
-			MemoryBandwidth: 1008e9, MemoryBytes: 24 * gib,
+			PeakFLOPS:           map[model.DType]float64{model.FP32: 82.6e12, model.FP16: 165.2e12, model.BF16: 165.2e12, model.FP8: 330.3e12, model.INT8: 660.6e12},
+			FP16AccumulateFLOPS: 330.3e12,
+			MemoryBandwidth:     1008e9, MemoryBytes: 24 * gib,
 			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
 			Source: "NVIDIA Ada GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): FP32 82.6; FP16/BF16 tensor with FP32 accumulate 165.2 dense (330.3 only with FP16 accumulate); FP8 with FP32 accumulate 330.3; INT8 660.6 TOPS dense; 24 GB GDDR6X at 1,008 GB/s",
 		}),

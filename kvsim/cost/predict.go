@@ -16,9 +16,12 @@ type Prediction struct {
 	Batch    int         `json:"batch"`
 	DType    model.DType `json:"dtype"`
 	Exec     ExecMode    `json:"exec"`
+	Engine   string      `json:"engine"` // execution profile (kvsim engines)
 	TP       int         `json:"tp"`
-	Fits     bool        `json:"fits"`           // the cached decode step fits
-	Note     string      `json:"note,omitempty"` // why something does not fit
+
+	MemoryFraction float64 `json:"memory_fraction"` // share of device memory the engine may use (of what is left after loading, for tensorrt-llm)
+	Fits           bool    `json:"fits"`            // the cached decode step fits
+	Note           string  `json:"note,omitempty"`  // why something does not fit
 
 	DecodeCachedSeconds   *float64 `json:"decode_step_s_cached"`
 	DecodeUncachedSeconds *float64 `json:"decode_step_s_uncached"`
@@ -31,6 +34,10 @@ type Prediction struct {
 	WeightsBytes   int64 `json:"weights_bytes"` // all devices
 	KVCacheTokens  int64 `json:"kv_cache_tokens"`
 	MaxConcurrency int64 `json:"max_concurrency"` // requests of Context+1 tokens the cache holds
+
+	// Bands say how far the validation found this engine's predictions
+	// from published measurements in each regime (see Band).
+	Bands PredictionBands `json:"bands"`
 
 	Capacity Capacity `json:"capacity"`
 	Cached   Step     `json:"cached"`
@@ -51,9 +58,8 @@ func Predict(spec model.Spec, hw Hardware, opt Options, context, batch int) (Pre
 	}
 	o := p.Options()
 	out := Prediction{Model: spec.Name, Hardware: hw.Name, Context: context, Batch: batch,
-		DType: o.DType, Exec: o.Exec, TP: o.TP,
-		WeightsBytes: spec.WeightBytes(o.DType),
-		KVBytes:      int64(batch) * spec.KVBytes(context+1, o.DType)}
+		DType: o.DType, Exec: o.Exec, Engine: o.Engine, TP: o.TP, MemoryFraction: o.MemoryFraction,
+		WeightsBytes: spec.WeightBytes(o.DType)}
 	if out.Cached, err = p.Decode(batch, context, true); err != nil {
 		return Prediction{}, err
 	}
@@ -67,6 +73,13 @@ func Predict(spec model.Spec, hw Hardware, opt Options, context, batch int) (Pre
 		return Prediction{}, err
 	}
 	out.KVCacheTokens, out.MaxConcurrency = out.Capacity.KVCacheTokens, out.Capacity.MaxConcurrency
+	// The whole batch's cache after the step, over all devices.
+	kv := float64(batch) * float64(spec.CachedTokens(context+1)) * float64(spec.KVBytesPerToken(o.DType))
+	if !(kv < maxBytes) {
+		return Prediction{}, fmt.Errorf("cost: batch %d at context %d needs %.3g bytes of KV cache over all devices, more than kvsim can represent (%.3g); use a smaller batch or context",
+			batch, context, kv, float64(maxBytes))
+	}
+	out.KVBytes = bytesOf(kv)
 	out.Fits = out.Cached.Fits
 	if out.Cached.Fits {
 		out.DecodeCachedSeconds, out.BoundCached = ptr(out.Cached.Seconds), ptr(out.Cached.Bound)
@@ -83,6 +96,32 @@ func Predict(spec model.Spec, hw Hardware, opt Options, context, batch int) (Pre
 	}
 	if out.Cached.Fits && out.Uncached.Fits {
 		out.Speedup = ptr(out.Uncached.Seconds / out.Cached.Seconds)
+	}
+	if out.Bands, err = bandsFor(o.Engine, out.Cached, out.Uncached, out.Prefill); err != nil {
+		return Prediction{}, err
+	}
+	return out, nil
+}
+
+// PredictionBands are the validated bands of a prediction's three times.
+type PredictionBands struct {
+	DecodeCached   Band `json:"decode_cached"`
+	DecodeUncached Band `json:"decode_uncached"` // an uncached step reruns its prefix: the prefill band
+	Prefill        Band `json:"prefill"`
+}
+
+// bandsFor looks up the bands of a prediction's steps.
+func bandsFor(engine string, cached, uncached, prefill Step) (PredictionBands, error) {
+	var out PredictionBands
+	for _, x := range []struct {
+		b  *Band
+		st Step
+	}{{&out.DecodeCached, cached}, {&out.DecodeUncached, uncached}, {&out.Prefill, prefill}} {
+		b, err := PublishedBand(engine, RegimeOf(x.st))
+		if err != nil {
+			return out, err
+		}
+		*x.b = b
 	}
 	return out, nil
 }

@@ -33,20 +33,24 @@ func ParseExecMode(s string) (ExecMode, error) {
 
 // Defaults for Options left zero.
 const (
-	DefaultMemoryFraction = 0.9  // vLLM's --gpu-memory-utilization default
+	DefaultMemoryFraction = 0.9  // vLLM's --gpu-memory-utilization default (the default engine's)
 	DefaultPrefillChunk   = 8192 // tokens per forward pass whose activations are held at once
 )
 
 // Options choose how a model runs on the hardware. Zero values pick the
-// defaults: the hardware's default dtype, graph mode, one device, 0.9 of
-// memory, chunks of 8,192 tokens.
+// defaults: the hardware's default dtype, the engine Exec stands for (vllm
+// for graph or nothing, pytorch-eager for eager; kvsim-decoder on
+// this-cpu), one device, the engine's memory fraction, chunks of 8,192
+// tokens.
 type Options struct {
 	DType            model.DType // weights, KV cache and compute rate; activations are bf16 (fp32 when DType is fp32)
-	Exec             ExecMode
-	TP               int     // tensor-parallel devices; 0 means 1
-	MemoryFraction   float64 // share of device memory the engine may use
-	PrefillChunk     int     // tokens whose activations are live at once (chunked prefill)
-	AllowLongContext bool    // predict contexts beyond the model's trained maximum
+	Exec             ExecMode    // kept for callers that pick by mode: an alias of an engine (EngineForExec)
+	Engine           string      // execution profile (Engines); wins over Exec
+	TP               int         // tensor-parallel devices; 0 means 1
+	MemoryFraction   float64     // share of device memory the engine may use; 0: the engine's
+	PrefillChunk     int         // tokens whose activations are live at once (chunked prefill)
+	AllowLongContext bool        // predict contexts beyond the model's trained maximum
+	ExpertParallel   bool        // place whole experts on each device instead of sharding every expert
 }
 
 // Predictor prices forward passes of one model on one hardware setup.
@@ -55,6 +59,7 @@ type Predictor struct {
 	spec model.Spec
 	hw   Hardware
 	opt  Options // resolved: no zero values left
+	eng  Engine  // execution profile
 
 	w           model.MatmulWeights
 	weightBytes float64 // bytes per weight value
@@ -88,20 +93,21 @@ func New(spec model.Spec, hw Hardware, opt Options) (*Predictor, error) {
 		return nil, fmt.Errorf("cost: hardware %s has no %s figure in its datasheet; use one of %s",
 			hw.Name, opt.DType, sortedDTypes(hw.DTypes()))
 	}
-	if opt.Exec == "" {
-		opt.Exec = Graph
-	}
-	if _, err := ParseExecMode(string(opt.Exec)); err != nil {
+	eng, err := resolveEngine(hw, &opt)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkTP(spec, hw, &opt.TP); err != nil {
 		return nil, err
 	}
 	if opt.MemoryFraction == 0 {
-		opt.MemoryFraction = DefaultMemoryFraction
+		opt.MemoryFraction = eng.Fraction(opt.TP)
 	}
 	if !(opt.MemoryFraction > 0 && opt.MemoryFraction <= 1) {
 		return nil, fmt.Errorf("cost: memory fraction %g must be in (0, 1]", opt.MemoryFraction)
+	}
+	if opt.ExpertParallel && spec.MoE != nil && spec.MoE.RoutedExperts%opt.TP != 0 {
+		return nil, fmt.Errorf("cost: expert parallelism over %d devices does not divide %s's %d experts", opt.TP, spec.Name, spec.MoE.RoutedExperts)
 	}
 	if opt.PrefillChunk == 0 {
 		opt.PrefillChunk = DefaultPrefillChunk
@@ -110,7 +116,7 @@ func New(spec model.Spec, hw Hardware, opt Options) (*Predictor, error) {
 		return nil, fmt.Errorf("cost: prefill chunk %d must be positive", opt.PrefillChunk)
 	}
 
-	p := &Predictor{spec: spec, hw: hw, opt: opt, w: spec.MatmulWeights()}
+	p := &Predictor{spec: spec, hw: hw, opt: opt, eng: eng, w: spec.MatmulWeights()}
 	p.weightBytes = float64(opt.DType.Bits()) / 8
 	p.actDType = model.BF16
 	if opt.DType == model.FP32 {
@@ -128,6 +134,9 @@ func New(spec model.Spec, hw Hardware, opt Options) (*Predictor, error) {
 	}
 	p.kvBytesDev = p.kvValsDev * p.weightBytes
 	p.peak = hw.PeakFLOPS[opt.DType] * hw.ComputeEfficiency
+	if eng.FP16Accumulate && opt.DType == model.FP16 && hw.FP16AccumulateFLOPS > 0 {
+		p.peak = hw.FP16AccumulateFLOPS * hw.ComputeEfficiency
+	}
 	p.matvec = hw.MatvecFLOPS[opt.DType] * hw.ComputeEfficiency
 	p.bandwidth = hw.MemoryBandwidth * hw.BandwidthEfficiency
 	return p, nil
@@ -156,6 +165,44 @@ func checkTP(spec model.Spec, hw Hardware, tp *int) error {
 	return nil
 }
 
+// resolveEngine picks the execution profile: opt.Engine by name, else the
+// one opt.Exec stands for; this-cpu runs only kvsim's decoder, and the
+// decoder runs only on this-cpu. It fills opt.Engine and opt.Exec.
+func resolveEngine(hw Hardware, opt *Options) (Engine, error) {
+	if opt.Exec != "" {
+		if _, err := ParseExecMode(string(opt.Exec)); err != nil {
+			return Engine{}, err
+		}
+	}
+	name := opt.Engine
+	thisCPU := hw.CPU != nil || hw.Name == ThisCPU
+	switch {
+	case name == "" && thisCPU:
+		name = ThisCPUEngine
+	case name == "":
+		name = EngineForExec(opt.Exec)
+	}
+	eng, err := LookupEngine(name)
+	if err != nil {
+		return Engine{}, err
+	}
+	if err := eng.Validate(); err != nil {
+		return Engine{}, err
+	}
+	isDecoder := eng.Decode.Plan == DecoderPlan
+	switch {
+	case thisCPU && !isDecoder:
+		return Engine{}, fmt.Errorf("cost: %s is priced with kvsim's own decoder; engine %s runs on GPUs: leave --engine unset or use %s", hw.Name, eng.Name, ThisCPUEngine)
+	case !thisCPU && isDecoder:
+		return Engine{}, fmt.Errorf("cost: engine %s is kvsim's decoder on this CPU; pick hardware this-cpu or another engine (%s)", eng.Name, strings.Join(EngineNames(), ", "))
+	}
+	opt.Engine, opt.Exec = eng.Name, eng.Decode.Exec
+	return eng, nil
+}
+
+// Engine is the execution profile being priced.
+func (p *Predictor) Engine() Engine { return p.eng }
+
 // Spec is the model being priced.
 func (p *Predictor) Spec() model.Spec { return p.spec }
 
@@ -170,6 +217,9 @@ func (p *Predictor) Options() Options { return p.opt }
 func (p *Predictor) checkContext(context int) error {
 	if context < 0 {
 		return fmt.Errorf("cost: context %d must be 0 or more tokens", context)
+	}
+	if err := checkRange("context", context, MaxContextTokens-1); err != nil { // context+1 tokens are sized
+		return err
 	}
 	if context+1 > p.spec.MaxContext && !p.opt.AllowLongContext {
 		return &ContextError{Model: p.spec.Name, Context: context, MaxContext: p.spec.MaxContext}
@@ -193,7 +243,7 @@ func checkBatch(batch int) error {
 	if batch <= 0 {
 		return fmt.Errorf("cost: batch %d must be 1 or more requests", batch)
 	}
-	return nil
+	return checkRange("batch", batch, MaxBatch)
 }
 
 // Decode predicts one decode step for batch requests, each with context
@@ -207,7 +257,11 @@ func (p *Predictor) Decode(batch, context int, cached bool) (Step, error) {
 	if err := p.checkContext(context); err != nil {
 		return Step{}, err
 	}
-	return p.step(p.decodePass(batch, float64(context), cached)), nil
+	ps := p.decodePass(batch, float64(context), cached)
+	if err := p.checkSizes(ps); err != nil {
+		return Step{}, err
+	}
+	return p.step(ps), nil
 }
 
 // Prefill predicts the forward pass over a prompt of promptTokens for each
@@ -229,10 +283,20 @@ func (p *Predictor) PrefillAfter(batch, newTokens, cachedTokens int) (Step, erro
 	if cachedTokens < 0 {
 		return Step{}, fmt.Errorf("cost: cached tokens %d must be 0 or more", cachedTokens)
 	}
+	if err := checkRange("prompt", newTokens, MaxContextTokens); err != nil {
+		return Step{}, err
+	}
+	if err := checkRange("cached prefix", cachedTokens, MaxContextTokens); err != nil {
+		return Step{}, err
+	}
 	if err := p.checkContext(cachedTokens + newTokens - 1); err != nil {
 		return Step{}, err
 	}
-	return p.step(p.prefillPass(batch, newTokens, cachedTokens)), nil
+	ps := p.prefillPass(batch, newTokens, cachedTokens)
+	if err := p.checkSizes(ps); err != nil {
+		return Step{}, err
+	}
+	return p.step(ps), nil
 }
 
 // pass is the work of one forward pass, summed over the batch.

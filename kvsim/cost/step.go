@@ -63,6 +63,7 @@ type Step struct {
 	NewTokens float64   `json:"new_tokens"` // per request
 	Context   float64   `json:"context"`    // tokens before the new ones, per request
 	TP        int       `json:"tp"`
+	Engine    string    `json:"engine"` // execution profile
 	Fits      bool      `json:"fits"`
 	Seconds   float64   `json:"seconds"`
 	Bound     Bound     `json:"bound,omitempty"`
@@ -84,6 +85,7 @@ type work struct {
 	weight, kv, a float64 // bytes
 	reuse         float64 // rows sharing each weight (or K/V) load, for matrix-vector caps
 	comm          float64 // bytes all-reduced over the TP group
+	allToAll      float64 // bytes one device sends to the others in an all-to-all
 	cpu           cpuWork // what the decoder does for it on this-cpu
 }
 
@@ -95,12 +97,17 @@ type priced struct {
 }
 
 func (p *Predictor) price(w work) priced {
-	if p.hw.CPU != nil && w.comm == 0 {
+	if p.hw.CPU != nil && w.comm == 0 && w.allToAll == 0 {
 		return p.priceCPU(w)
 	}
-	if w.comm > 0 {
-		t := float64(p.opt.TP)
-		sec := p.hw.AllReduceLatency + 2*(t-1)/t*w.comm/(p.hw.LinkBandwidth*p.hw.LinkEfficiency)
+	t := float64(p.opt.TP)
+	link := p.hw.LinkBandwidth * p.hw.LinkEfficiency
+	switch {
+	case w.comm > 0: // ring all-reduce
+		sec := p.allReduceLatency() + 2*(t-1)/t*w.comm/link
+		return priced{work: w, memory: sec, seconds: sec, bound: CommunicationBound}
+	case w.allToAll > 0: // dispatch or combine of routed tokens
+		sec := p.allReduceLatency() + w.allToAll/link
 		return priced{work: w, memory: sec, seconds: sec, bound: CommunicationBound}
 	}
 	out := priced{work: w}
@@ -120,11 +127,29 @@ func (p *Predictor) price(w work) priced {
 	return out
 }
 
+// allReduceLatency is the fixed cost of one all-reduce (or all-to-all):
+// the engine's when it states one, else the hardware's.
+func (p *Predictor) allReduceLatency() float64 {
+	if p.eng.AllReduceSeconds > 0 {
+		return p.eng.AllReduceSeconds
+	}
+	return p.hw.AllReduceLatency
+}
+
+// execution is how the engine runs a pass: cached decode steps one way,
+// prompts and uncached steps (a prefill of the whole prefix) another.
+func (p *Predictor) execution(ps pass) Execution {
+	if ps.phase == DecodePhase && ps.cached {
+		return p.eng.Decode
+	}
+	return p.eng.Prefill
+}
+
 // step prices a pass: builds the per-layer work, runs the launch pipeline
 // over every kernel of every layer, and sums the breakdown.
 func (p *Predictor) step(ps pass) Step {
 	st := Step{Phase: ps.phase, Cached: ps.cached, Batch: ps.batch, NewTokens: ps.newTokens,
-		Context: ps.context, TP: p.opt.TP}
+		Context: ps.context, TP: p.opt.TP, Engine: p.eng.Name}
 	st.Memory = p.footprint(ps)
 	st.Fits = st.Memory.Fits
 	if !st.Fits {
@@ -146,13 +171,10 @@ func (p *Predictor) step(ps pass) Step {
 			o.FLOPs += n * w.flops
 			o.WeightBytes += n * w.weight
 			o.KVBytes += n * w.kv
-			o.ActivationBytes += n * w.a
+			o.ActivationBytes += n * (w.a + w.comm + w.allToAll)
 			o.ComputeSeconds += n * w.compute
 			o.MemorySeconds += n * w.memory
 			o.Seconds += n * w.seconds
-			if w.comm > 0 {
-				o.ActivationBytes += n * w.comm
-			}
 		}
 	}
 	add(head, 1)
@@ -160,7 +182,7 @@ func (p *Predictor) step(ps pass) Step {
 	add(moe, p.spec.MoELayers())
 	add(tail, 1)
 
-	total := p.pipeline(head, dense, moe, tail)
+	tm := p.pipeline(p.execution(ps), head, dense, moe, tail)
 	var busy float64
 	byBound := map[Bound]float64{}
 	for _, name := range order {
@@ -174,10 +196,13 @@ func (p *Predictor) step(ps pass) Step {
 		busy += o.Seconds
 		byBound[o.Bound] += o.Seconds
 	}
-	overhead := max(total-busy, 0)
-	st.Ops = append(st.Ops, Op{Name: "launch_overhead", Kernels: st.Kernels, Seconds: overhead, Bound: OverheadBound})
+	overhead := max(tm.total-busy, 0)
+	stepShare := min(tm.stepHost, overhead)
+	st.Ops = append(st.Ops,
+		Op{Name: "launch_overhead", Kernels: st.Kernels, Seconds: overhead - stepShare, Bound: OverheadBound},
+		Op{Name: "step_overhead", Seconds: stepShare, Bound: OverheadBound})
 	byBound[OverheadBound] = overhead
-	st.Seconds = total
+	st.Seconds = tm.total
 	st.Bound = ComputeBound
 	for _, b := range []Bound{MemoryBound, OverheadBound, CommunicationBound} {
 		if byBound[b] > byBound[st.Bound] {
@@ -190,82 +215,95 @@ func (p *Predictor) step(ps pass) Step {
 // seconds prices a pass without the breakdown or the memory check: the
 // fast path for sweeps and the serving interface.
 func (p *Predictor) seconds(ps pass) float64 {
-	return p.pipeline(p.works(ps))
+	head, dense, moe, tail := p.works(ps)
+	return p.pipeline(p.execution(ps), head, dense, moe, tail).total
+}
+
+// timing is a pass's time and the part of it the host's per-step work
+// accounts for.
+type timing struct {
+	total    float64
+	stepHost float64 // per-step host work that adds to the step (sync), or shows past the device (async)
 }
 
 // pipeline runs the kernels in order through a host queue and a device
-// queue. Eager: the host spends LaunchSeconds issuing each kernel and may
-// run ahead; a kernel starts when it is issued and the previous one is done.
-// Graph: the host issues the whole step once. Every kernel costs its share
-// of its operation's roofline time plus KernelGapSeconds on the device.
-func (p *Predictor) pipeline(head, dense, moe, tail []priced) float64 {
-	issue := p.hw.LaunchSeconds
-	host, dev := 0.0, 0.0
-	if p.opt.Exec == Graph {
-		host, issue = p.hw.LaunchSeconds, 0
+// queue. Every kernel costs its share of its operation's roofline time plus
+// KernelGapSeconds on the device. Eager: the host spends LaunchSeconds
+// issuing each kernel (plus its layer's share of calls that launch nothing)
+// and may run ahead; a kernel starts when it is issued and the previous one
+// is done. Graph: the host replays the whole pass at once.
+//
+// An engine that waits for each step's tokens (SyncPerStep) adds its
+// per-step host work to the device's time; one whose host runs ahead takes
+// the larger of the host's work and the device's:
+//
+//	sync:  step = StepSeconds + end of the last kernel
+//	async: step = max(StepSeconds + host launch work, device work)
+func (p *Predictor) pipeline(x Execution, head, dense, moe, tail []priced) timing {
+	e := p.eng
+	issue, hostOp := e.LaunchSeconds, e.HostOpSeconds*float64(planKernels[x.Plan].hostOpsPerLayer)
+	host, dev, busy := 0.0, 0.0, 0.0
+	if x.Exec == Graph {
+		host, issue, hostOp = e.ReplaySeconds, 0, 0
 	}
 	gap := p.hw.KernelGapSeconds
-	run := func(list []priced) {
+	run := func(list []priced, layer bool) {
+		if layer {
+			host += hostOp
+		}
 		for _, w := range list {
 			if w.kernels == 0 { // this-cpu: work done inline, no fork-join
 				dev = max(dev, host) + w.seconds
+				busy += w.seconds
 				continue
 			}
 			per := w.seconds/float64(w.kernels) + gap
 			for range w.kernels {
 				host += issue
 				dev = max(dev, host) + per
+				busy += per
 			}
 		}
 	}
-	run(head)
+	run(head, false)
 	for range p.spec.DenseLayers() {
-		run(dense)
+		run(dense, true)
 	}
 	for range p.spec.MoELayers() {
-		run(moe)
+		run(moe, true)
 	}
-	run(tail)
-	return dev
+	run(tail, false)
+	if e.SyncPerStep {
+		return timing{total: e.StepSeconds + dev, stepHost: e.StepSeconds}
+	}
+	hostWork := e.StepSeconds + host
+	if hostWork <= busy {
+		return timing{total: busy}
+	}
+	return timing{total: hostWork, stepHost: min(e.StepSeconds, hostWork-busy)}
 }
-
-// Eager kernel counts, after HF transformers' LlamaDecoderLayer and
-// GPT2Block with SDPA attention; graph counts after vLLM's fused kernels.
-const (
-	eagerRMSNormKernels = 8  // to fp32, pow, mean, add eps, rsqrt, mul, to dtype, mul weight
-	eagerRoPEKernels    = 10 // per q and k: mul cos, rotate_half (neg, cat), mul sin, add
-	eagerSamplerKernels = 2  // softmax/argmax over the last logits
-)
 
 // works builds the work of one forward pass: the embedding (head), one
 // dense layer, one MoE layer, and the final norm, LM head and sampler (tail).
 func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
-	s, eager := p.spec, p.opt.Exec == Eager
+	s := p.spec
+	x := p.execution(ps)
+	k := planKernels[x.Plan]
 	t := float64(p.opt.TP)
 	d, rows, ab, wb := float64(s.DModel), ps.rows, p.actBytes, p.weightBytes
 	hDev := float64(s.Heads) / t
 	qk, v := float64(s.QKHeadDim()), float64(s.VHeadDim())
 	qOut, attnOut := hDev*qk, hDev*v
 	kvOut := p.kvHeadsDev * (qk + v) // K and V as the attention kernel reads them
-
-	normKernels := 1
-	if s.Norm == model.RMSNorm && eager {
-		normKernels = eagerRMSNormKernels
-	}
-	kernels := func(eagerCount, graphCount int) int {
-		if eager {
-			return eagerCount
-		}
-		return graphCount
-	}
+	absorbed := s.Attention == model.MLA && s.MLA != nil && p.eng.MLAAbsorbed && ps.phase == DecodePhase && ps.cached
 	cpu := p.cpuPass(ps)
 	mlpBias := s.Bias && s.Activation != model.SwiGLU // biases of the up and down projections (the decoder's layout)
 
 	// Embedding lookup (and learned positions): gather rows, write activations.
-	embed := work{name: "embedding", kernels: 1, weight: rows * d * wb, a: rows * d * ab,
+	embed := work{name: "embedding", kernels: k.embedding, weight: rows * d * wb, a: rows * d * ab,
 		cpu: cpu.inline(elementValues{copy: rows * d})}
 	if s.Positions == model.Learned {
-		embed.kernels = kernels(3, 1)
+		embed.kernels += k.learnedPositions
 		embed.weight *= 2
 		embed.a *= 3
 		embed.cpu.values.add = rows * d
@@ -281,16 +319,22 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	normValues := cpu.norm(float64(norms) * rows * d)
 	outRes, downRes := residual(rows*d, s.Bias), residual(rows*d, mlpBias)
 	normValues.addFresh, normValues.add = outRes.addFresh+downRes.addFresh, outRes.add+downRes.add
-	layer = append(layer, work{name: "norm_residual", kernels: kernels(norms*normKernels+adds, norms),
+	layer = append(layer, work{name: "norm_residual", kernels: norms*k.norm(s) + adds*k.residual,
 		a: rows * d * ab * float64(2*norms+3*adds), cpu: cpu.perRow(norms+adds, normValues)})
-	qkvKernels := 1
+	qkvKernels := k.qkvFused
 	switch {
 	case s.Attention == model.MLA:
-		qkvKernels = kernels(4+normKernels, 3) // q down/up, kv down/up, latent norm
-	case s.Positions == model.RoPE && !s.ParallelBlock && eager:
-		qkvKernels = 3 // separate q_proj, k_proj, v_proj
+		qkvKernels = k.mlaProj + k.norm(s) // q down/up, kv down/up, latent norm
+	case s.Positions == model.RoPE && !s.ParallelBlock:
+		qkvKernels = k.qkvRotary
 	}
 	ain := float64(p.w.AttentionIn)
+	var upProj float64 // MLA: the latent's up-projections, absorbed into query and output in decode
+	if absorbed {
+		m := s.MLA
+		upProj = float64(m.KVLoRARank) * float64(s.Heads) * float64(m.QKNopeHeadDim+m.VHeadDim)
+		ain -= upProj
+	}
 	qkv := work{name: "qkv_proj", kernels: qkvKernels, flops: 2 * rows * ain / t,
 		weight: ain * wb / t, a: rows * ab * (d + qOut + kvOut), reuse: rows,
 		cpu: cpu.matmul(1, qOut+kvOut, elementValues{addFresh: boolValue(s.Bias) * rows * (qOut + kvOut)})}
@@ -298,26 +342,25 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		qkv.cpu.forks += cpu.eachRow
 	}
 	layer = append(layer, qkv)
+	if absorbed {
+		// W_UK turns each head's query into the latent's space, W_UV turns
+		// the attention output back: two batched products per layer.
+		latent := float64(s.MLA.KVLoRARank)
+		layer = append(layer, work{name: "mla_up_proj", kernels: 2, flops: 2 * rows * upProj / t,
+			weight: upProj * wb / t, a: rows * ab * hDev * 2 * (latent + qk), reuse: rows})
+	}
 	if s.Positions == model.RoPE {
-		layer = append(layer, work{name: "rope", kernels: kernels(eagerRoPEKernels, 1),
+		layer = append(layer, work{name: "rope", kernels: k.rope,
 			a: rows * ab * 2 * (qOut + p.kvHeadsDev*qk), cpu: cpu.perRow(1, elementValues{rope: rows * (qOut + p.kvHeadsDev*qk)})})
 	}
 	if ps.kvWrite > 0 {
-		layer = append(layer, work{name: "kv_write", kernels: kernels(2, 1),
+		layer = append(layer, work{name: "kv_write", kernels: k.kvWrite,
 			kv: ps.kvWrite * p.kvBytesDev, a: ps.kvWrite * p.kvValsDev * ab,
 			cpu: cpu.inline(elementValues{copy: ps.kvWrite * p.kvValsDev, handoff: boolValue(!s.Bias) * ps.kvWrite * p.kvValsDev / 2})})
 	}
-	group := float64(s.Heads) / float64(s.KVHeads) // queries sharing one K/V head
-	if s.Attention == model.MLA {
-		group = float64(s.Heads)
-	}
-	perPosition := 2 * hDev * (qk + v)
-	layer = append(layer, work{name: "attention", kernels: kernels(2, 1), flops: perPosition * ps.attended,
-		kv: ps.kvRead * p.kvBytesDev, a: rows * ab * (qOut + attnOut + kvOut),
-		reuse: ps.rows / float64(ps.batch) * group,
-		cpu:   cpu.attention(rows*hDev, hDev*ps.attended, (qk+v)/2)})
+	layer = append(layer, p.attentionWork(ps, k, hDev, qOut, attnOut, kvOut, absorbed, cpu))
 	aout := float64(p.w.AttentionOut)
-	layer = append(layer, work{name: "o_proj", kernels: 1, flops: 2 * rows * aout / t,
+	layer = append(layer, work{name: "o_proj", kernels: k.oProj, flops: 2 * rows * aout / t,
 		weight: aout * wb / t, a: rows * ab * (attnOut + d), reuse: rows, cpu: cpu.matmul(1, d, elementValues{})})
 	allReduce := work{name: "all_reduce", kernels: 1, comm: rows * d * ab}
 	if p.opt.TP > 1 && !s.ParallelBlock {
@@ -329,12 +372,8 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	if s.Activation == model.SwiGLU {
 		perMatrix = 3 // gate, up, product
 	}
-	mlpKernels := kernels(3, 3)
-	if s.Activation == model.SwiGLU {
-		mlpKernels = kernels(5, 3) // gate, up, silu, mul, down | gate_up, silu_and_mul, down
-	}
 	dm := float64(p.w.DenseMLP)
-	denseMLP := work{name: "mlp", kernels: mlpKernels, flops: 2 * rows * dm / t, weight: dm * wb / t,
+	denseMLP := work{name: "mlp", kernels: k.mlp(s), flops: 2 * rows * dm / t, weight: dm * wb / t,
 		a: rows * ab * (2*d + 2*perMatrix*float64(s.FFN)/t), reuse: rows,
 		cpu: cpu.matmul(2+cpu.eachRow, (perMatrix-1)*float64(s.FFN)/t+d, cpu.activation(rows*float64(s.FFN)/t, mlpBias))}
 	tailOfLayer := []work{}
@@ -342,31 +381,138 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		tailOfLayer = append(tailOfLayer, allReduce)
 	}
 	dense = p.priceAll(append(append(append([]work{}, layer...), denseMLP), tailOfLayer...))
-	if m := s.MoE; m != nil {
-		e := float64(m.RoutedExperts)
-		touched := e * (1 - math.Pow(1-float64(m.ActiveExperts)/e, rows)) // distinct experts hit, uniform routing
-		per := float64(m.ActiveExperts + m.SharedExperts)
-		ex, router := float64(p.w.Expert), float64(p.w.Router)
-		moeKernels := kernels(7+9*int(math.Ceil(touched))+5*m.SharedExperts, 7+3*min(m.SharedExperts, 1))
-		experts := work{name: "mlp", kernels: moeKernels, flops: 2 * rows * (per*ex + router) / t,
-			weight: (router + (float64(m.SharedExperts)+touched)*ex) * wb / t,
-			a:      rows * ab * (2*d + 2*3*per*float64(m.ExpertFFN)/t + e),
-			reuse:  rows * per / (float64(m.SharedExperts) + touched),
-			cpu:    cpu.matmul(3+cpu.eachRow, per*(2*float64(m.ExpertFFN)/t+d), cpu.activation(rows*per*float64(m.ExpertFFN)/t, false))}
-		moe = p.priceAll(append(append(append([]work{}, layer...), experts), tailOfLayer...))
+	if s.MoE != nil {
+		moe = p.priceAll(append(append(append([]work{}, layer...), p.moeWorks(ps, k, cpu)...), tailOfLayer...))
 	}
 
-	// Final norm over every row, LM head and sampler over the last row of
-	// each request; logits are written in fp32. (The decoder norms the last
-	// row only.)
+	// Final norm over every row, LM head over the last row of each request
+	// (logits written in fp32), and the engine's sampler over the logits.
+	// (The decoder norms the last row only.)
 	lm := float64(p.w.LMHead)
-	tail = p.priceAll([]work{
-		{name: "norm_residual", kernels: normKernels, a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))},
-		{name: "lm_head", kernels: kernels(1+eagerSamplerKernels, 2), flops: 2 * ps.logitRows * lm / t,
-			weight: lm * wb / t, a: ps.logitRows * (d*ab + float64(s.Vocab)/t*4), reuse: ps.logitRows,
-			cpu: cpu.matmul(1, float64(s.Vocab)/t, elementValues{})},
-	})
+	vocab := float64(s.Vocab)
+	tailWork := []work{
+		{name: "norm_residual", kernels: k.norm(s), a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))},
+		{name: "lm_head", kernels: k.lmHead, flops: 2 * ps.logitRows * lm / t,
+			weight: lm * wb / t, a: ps.logitRows * (d*ab + vocab/t*4), reuse: ps.logitRows,
+			cpu: cpu.matmul(1, vocab/t, elementValues{})},
+	}
+	if n := p.eng.SamplerKernels; n > 0 {
+		tailWork = append(tailWork, work{name: "sampler", kernels: n, a: float64(n) * 2 * ps.logitRows * vocab * 4})
+	}
+	tail = p.priceAll(tailWork)
 	return head, dense, moe, tail
+}
+
+// attentionWork is one layer's attention. Fused (FlashAttention-style)
+// kernels read Q, K and V once and write O once; without them the fp32
+// score matrix is written, read and written back by the softmax, and read
+// again by the product with V. MLA with absorbed weights attends over the
+// cached latent: per position and head 2 (latent + rope) FLOPs for the
+// score and 2 latent for the value.
+func (p *Predictor) attentionWork(ps pass, k kernelCounts, hDev, qOut, attnOut, kvOut float64, absorbed bool, cpu cpuPassFacts) work {
+	s := p.spec
+	rows, ab := ps.rows, p.actBytes
+	qk, v := float64(s.QKHeadDim()), float64(s.VHeadDim())
+	group := float64(s.Heads) / float64(s.KVHeads) // queries sharing one K/V head
+	if s.Attention == model.MLA {
+		group = float64(s.Heads)
+	}
+	perPosition := 2 * hDev * (qk + v)
+	if absorbed {
+		latent, rope := float64(s.MLA.KVLoRARank), float64(s.MLA.QKRopeHeadDim)
+		perPosition = 2 * hDev * (2*latent + rope)
+		kvOut = 0 // the latent is read from the cache, not written per head
+	}
+	kernels := k.attention
+	if group > 1 && s.Attention != model.MLA {
+		kernels += k.gqaExpand
+	}
+	kvRead := ps.kvRead * p.kvBytesDev
+	w := work{name: "attention", kernels: kernels, flops: perPosition * ps.attended,
+		kv: kvRead, a: rows * ab * (qOut + attnOut + kvOut),
+		reuse: ps.rows / float64(ps.batch) * group,
+		cpu:   cpu.attention(rows*hDev, hDev*ps.attended, (qk+v)/2)}
+	if !p.eng.FlashAttention {
+		w.a += 3 * hDev * ps.attended * 4
+	}
+	if group > 1 && s.Attention != model.MLA {
+		switch {
+		case p.eng.ExpandKV: // the copy is written, then read by attention
+			w.a += 2 * kvRead * min(group, hDev)
+		case p.eng.KVReadsPerQueryHead && ps.phase == DecodePhase && ps.cached:
+			w.kv = kvRead * min(group, hDev)
+		}
+	}
+	return w
+}
+
+// moeWorks is one MoE layer's MLP: the router, the experts the batch's
+// tokens are routed to, and, with expert parallelism, the all-to-alls that
+// carry tokens to their experts and back.
+//
+// With E routed experts of which each token uses k, under uniform routing
+// a batch of R rows hits E (1 - (1 - k/E)^R) distinct experts; each one hit
+// is read whole. Tensor parallelism shards every expert over the T devices;
+// expert parallelism places E/T whole experts on each device instead, and
+// the step waits for the device whose experts the batch hits most.
+func (p *Predictor) moeWorks(ps pass, k kernelCounts, cpu cpuPassFacts) []work {
+	s, m := p.spec, p.spec.MoE
+	rows, ab, wb := ps.rows, p.actBytes, p.weightBytes
+	t := float64(p.opt.TP)
+	d := float64(s.DModel)
+	e, active, shared := float64(m.RoutedExperts), float64(m.ActiveExperts), float64(m.SharedExperts)
+	touched := expertsHit(e, active, rows)
+	per := active + shared
+	ex, router := float64(p.w.Expert), float64(p.w.Router)
+	kernels := k.moeFixed + k.moePerExpert*int(math.Ceil(touched)) + k.sharedExpert*min(m.SharedExperts, 1)
+	out := []work{{name: "moe_router", kernels: 2, flops: 2 * rows * router / t, weight: router * wb / t,
+		a: rows * ab * (d + e), reuse: rows}}
+	experts := work{name: "mlp", kernels: kernels - 2, flops: 2 * rows * per * ex / t,
+		weight: (shared + touched) * ex * wb / t,
+		a:      rows * ab * (2*d + 2*3*per*float64(m.ExpertFFN)/t),
+		reuse:  rows * per / (shared + touched),
+		cpu:    cpu.matmul(3+cpu.eachRow, per*(2*float64(m.ExpertFFN)/t+d), cpu.activation(rows*per*float64(m.ExpertFFN)/t, false))}
+	if p.opt.ExpertParallel && p.opt.TP > 1 {
+		busiest := busiestDeviceExperts(m.RoutedExperts/p.opt.TP, p.opt.TP, expertHitProbability(e, active, rows))
+		imbalance := busiest / max(touched/t, 1e-12)
+		experts.weight = (shared/t + busiest) * ex * wb
+		experts.flops = 2 * rows * (shared/t + active/t*imbalance) * ex
+		experts.reuse = rows * active / t * imbalance / max(busiest, 1e-12)
+		sent := rows * active * d * ab * (t - 1) / t
+		out = append(out, work{name: "moe_all_to_all", kernels: 1, allToAll: sent}, experts,
+			work{name: "moe_all_to_all", kernels: 1, allToAll: sent})
+		return out
+	}
+	return append(out, experts)
+}
+
+// expertHitProbability is the chance that a given expert is used by at
+// least one of rows tokens, each routed to active of e experts uniformly.
+func expertHitProbability(e, active, rows float64) float64 {
+	return 1 - math.Pow(1-active/e, rows)
+}
+
+// expertsHit is the expected number of distinct experts rows tokens use.
+func expertsHit(e, active, rows float64) float64 {
+	return e * expertHitProbability(e, active, rows)
+}
+
+// busiestDeviceExperts is the expected largest number of experts hit on
+// one of devices devices holding perDevice experts each, each hit with
+// probability q (taken independent):
+//
+//	E[max] = sum over j = 1..perDevice of 1 - P(X < j)^devices,  X ~ Binomial(perDevice, q)
+func busiestDeviceExperts(perDevice, devices int, q float64) float64 {
+	var out, cdf float64
+	pmf := math.Pow(1-q, float64(perDevice)) // P(X = 0)
+	for j := 1; j <= perDevice; j++ {
+		cdf += pmf // P(X <= j-1)
+		out += 1 - math.Pow(cdf, float64(devices))
+		if q < 1 {
+			pmf *= float64(perDevice-j+1) / float64(j) * q / (1 - q)
+		}
+	}
+	return out
 }
 
 func (p *Predictor) priceAll(ws []work) []priced {
@@ -382,11 +528,11 @@ const reservedLogitRows = 256
 
 // footprint sizes a pass's memory on one device: weights / TP, the cache
 // after the pass, and the activations of at most PrefillChunk rows at once
-// plus the fp32 logits.
+// plus the fp32 logits. Callers check the sizes first (checkSizes).
 func (p *Predictor) footprint(ps pass) Footprint {
 	f := Footprint{
 		WeightBytes:     p.weightsPerDevice(),
-		KVBytes:         int64(math.Ceil(ps.kvHeld * float64(p.spec.Layers) * p.kvBytesDev)),
+		KVBytes:         bytesOf(ps.kvHeld * float64(p.spec.Layers) * p.kvBytesDev),
 		ActivationBytes: p.activationBytes(ps.rows, ps.logitRows),
 		UsableBytes:     p.usableBytes(),
 	}
@@ -399,8 +545,18 @@ func (p *Predictor) weightsPerDevice() int64 {
 	return int64(math.Ceil(float64(p.spec.WeightBytes(p.opt.DType)) / float64(p.opt.TP)))
 }
 
+// usableBytes is what the engine lets itself use on one device: the memory
+// fraction of the device (vLLM, SGLang), or, for an engine that sizes its
+// cache from what is left after loading (TensorRT-LLM), the weights and
+// reserved activations plus the fraction of the rest. Never more than the
+// device holds.
 func (p *Predictor) usableBytes() int64 {
-	return int64(float64(p.hw.MemoryBytes) * p.opt.MemoryFraction)
+	mem := float64(p.hw.MemoryBytes)
+	if !p.eng.MemoryOfFree {
+		return int64(mem * p.opt.MemoryFraction)
+	}
+	fixed := float64(p.weightsPerDevice() + p.activationBytes(float64(p.opt.PrefillChunk), reservedLogitRows))
+	return int64(min(mem, fixed+p.opt.MemoryFraction*max(mem-fixed, 0)))
 }
 
 // activationBytes is the transient memory of a pass over rows tokens, held
@@ -409,5 +565,6 @@ func (p *Predictor) usableBytes() int64 {
 // an upper bound.
 func (p *Predictor) activationBytes(rows, logitRows float64) int64 {
 	live := int(math.Ceil(min(rows, float64(p.opt.PrefillChunk))))
-	return p.spec.ActivationBytes(live, p.actDType) + p.spec.LogitsBytes(int(math.Ceil(logitRows)), model.FP32)
+	logits := bytesOf(math.Ceil(logitRows) * float64(p.spec.Vocab) * 4)
+	return p.spec.ActivationBytes(live, p.actDType) + logits
 }

@@ -102,8 +102,14 @@ func (p *Predictor) Generate(batch, prompt, newTokens int) (Generation, error) {
 	if err := p.checkContext(max(last, prompt-1)); err != nil {
 		return Generation{}, err
 	}
+	if err := checkRange("generation", newTokens, MaxContextTokens); err != nil {
+		return Generation{}, err
+	}
 	g := Generation{Prompt: prompt, NewTokens: newTokens, Batch: batch}
 	pre := p.prefillPass(batch, prompt, 0)
+	if err := p.checkSizes(p.decodePass(batch, float64(max(last, prompt-1)), true)); err != nil {
+		return Generation{}, err
+	}
 	g.Fits = p.footprint(pre).Fits
 	if last >= prompt { // the largest decode steps are the last ones
 		g.Fits = g.Fits && p.footprint(p.decodePass(batch, float64(last), true)).Fits &&

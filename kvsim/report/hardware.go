@@ -47,8 +47,10 @@ func HardwareDetail(h cost.Hardware) Table {
 	t.AddRow("bandwidth", fmt.Sprintf("%.4g GB/s", h.MemoryBandwidth/1e9))
 	t.AddRow("compute efficiency", fmt.Sprintf("%.2f", h.ComputeEfficiency))
 	t.AddRow("bandwidth efficiency", fmt.Sprintf("%.2f", h.BandwidthEfficiency))
-	t.AddRow("eager launch (host)", units.Seconds(h.LaunchSeconds))
 	t.AddRow("kernel gap (device)", units.Seconds(h.KernelGapSeconds))
+	if h.FP16AccumulateFLOPS > 0 {
+		t.AddRow("fp16 with fp16 accumulate", FLOPS(h.FP16AccumulateFLOPS)+"FLOP/s")
+	}
 	if o := h.CPU; o != nil {
 		addCPUOps(&t, o)
 	}

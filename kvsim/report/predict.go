@@ -20,9 +20,9 @@ type PredictionRow struct {
 
 // PredictionTable is kvsim predict --all: one row per model and hardware,
 // or the reason it could not be predicted.
-func PredictionTable(rows []PredictionRow, context, batch int, exec cost.ExecMode) Table {
+func PredictionTable(rows []PredictionRow, context, batch int, opt cost.Options) Table {
 	t := Table{
-		Title: fmt.Sprintf("Decode step at context %d, batch %d, %s mode (roofline prediction; per step)", context, batch, orDefault(string(exec), "graph")),
+		Title: fmt.Sprintf("Decode step at context %d, batch %d, engine %s (roofline prediction; per step)", context, batch, EngineLabel(opt)),
 		Columns: []Column{{Name: "model"}, {Name: "params"}, {Name: "hardware"}, {Name: "dtype"}, {Name: "TP"},
 			{Name: "cached"}, {Name: "uncached"}, {Name: "speedup"}, {Name: "bound cached/uncached"},
 			{Name: "prefill"}, {Name: "KV cache", Unit: "tokens"}, {Name: "max concurrency"}},
@@ -54,8 +54,8 @@ func PredictionTable(rows []PredictionRow, context, batch int, exec cost.ExecMod
 // WritePrediction writes one prediction in full: the decode steps with and
 // without a cache, memory per device, capacity, and each step's breakdown.
 func WritePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
-	fmt.Fprintf(w, "%s on %s (%s), %s, %s mode, TP %d, batch %d, context %d\n\n",
-		pr.Model, pr.Hardware, hw.Device, pr.DType, pr.Exec, pr.TP, pr.Batch, pr.Context)
+	fmt.Fprintf(w, "%s on %s (%s), %s, engine %s (%s launches), TP %d, batch %d, context %d\n\n",
+		pr.Model, pr.Hardware, hw.Device, pr.DType, pr.Engine, pr.Exec, pr.TP, pr.Batch, pr.Context)
 	mem := pr.Cached.Memory
 	if !pr.Fits {
 		fmt.Fprintf(w, "Does not fit: %s.\n", pr.Note)
@@ -64,17 +64,27 @@ func WritePrediction(w io.Writer, pr cost.Prediction, hw cost.Hardware) error {
 	}
 	summary := Table{Columns: []Column{{Name: ""}, {Name: "with KV cache"}, {Name: "without"}}}
 	summary.AddRow("decode step", seconds(pr.DecodeCachedSeconds), seconds(pr.DecodeUncachedSeconds))
+	summary.AddRow("  likely measured", likely(pr.DecodeCachedSeconds, pr.Bands.DecodeCached), likely(pr.DecodeUncachedSeconds, pr.Bands.DecodeUncached))
 	summary.AddRow("bound", bound(pr.BoundCached), bound(pr.BoundUncached))
 	summary.AddRow("tokens/s (batch)", perSecond(pr.DecodeCachedSeconds, pr.Batch), perSecond(pr.DecodeUncachedSeconds, pr.Batch))
 	summary.AddRow("speedup", ratio(pr.Speedup), "")
 	summary.AddRow(fmt.Sprintf("prefill of %d tokens", pr.Context), seconds(pr.PrefillSeconds), "")
+	summary.AddRow("  likely measured", likely(pr.PrefillSeconds, pr.Bands.Prefill), "")
 	if err := summary.WriteText(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s).\n",
+	fmt.Fprintf(w, "\nHow far to trust it: \"likely measured\" is the prediction divided by the 10th-90th percentile\n"+
+		"of predicted/measured times in published runs (kvsim validate lists them):\n")
+	for _, b := range []struct {
+		what string
+		band cost.Band
+	}{{"cached decode step", pr.Bands.DecodeCached}, {"uncached step and prefill", pr.Bands.Prefill}} {
+		fmt.Fprintf(w, "  %s: %s\n", b.what, b.band)
+	}
+	fmt.Fprintf(w, "\nMemory per device: weights %s + KV %s + activations %s = %s of %s usable (%.0f%% of %s; engine fraction %.2f, --memory-fraction to change).\n",
 		units.Bytes(float64(mem.WeightBytes)), units.Bytes(float64(mem.KVBytes)), units.Bytes(float64(mem.ActivationBytes)),
 		units.Bytes(float64(mem.TotalBytes)), units.Bytes(float64(mem.UsableBytes)),
-		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), units.Bytes(float64(hw.MemoryBytes)))
+		100*float64(mem.UsableBytes)/float64(hw.MemoryBytes), units.Bytes(float64(hw.MemoryBytes)), pr.MemoryFraction)
 	fmt.Fprintf(w, "KV cache capacity: %d tokens; %d concurrent requests of %d tokens.\n",
 		pr.KVCacheTokens, pr.MaxConcurrency, pr.Context+1)
 	if pr.Note != "" {
@@ -107,6 +117,26 @@ func StepBreakdown(title string, st cost.Step) Table {
 			units.Bytes(o.ActivationBytes), units.Seconds(o.Seconds), fmt.Sprintf("%.1f%%", 100*o.Seconds/st.Seconds), string(o.Bound))
 	}
 	return t
+}
+
+// EngineLabel names the engine the options pick, for titles.
+func EngineLabel(opt cost.Options) string {
+	if opt.Engine != "" {
+		return opt.Engine
+	}
+	return cost.EngineForExec(opt.Exec)
+}
+
+// likely is the measured time a band suggests for a predicted one.
+func likely(s *float64, b cost.Band) string {
+	if s == nil {
+		return "-"
+	}
+	lo, hi := b.Range(*s)
+	if hi == 0 {
+		return "no band"
+	}
+	return units.Seconds(lo) + " - " + units.Seconds(hi)
 }
 
 func seconds(s *float64) string {

@@ -1,0 +1,164 @@
+package cost
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"kvcache/kvsim/model"
+)
+
+// TestPublishedDatasetIsComplete: every case names a source with a URL,
+// table and version, a known engine, model and hardware (or its own model
+// spec), a setup, a metric and a regime; unsupported ones say why.
+func TestPublishedDatasetIsComplete(t *testing.T) {
+	d, err := PublishedDataset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := model.NewCatalog()
+	supported := 0
+	for _, c := range d.Cases {
+		if _, err := LookupEngine(c.Engine); err != nil {
+			t.Errorf("%s: %v", c.ID, err)
+		}
+		if c.Row == "" || c.Metric == "" || c.Batch < 0 || c.TP < 1 {
+			t.Errorf("%s: incomplete setup %+v", c.ID, c)
+		}
+		if c.Unsupported != "" {
+			continue
+		}
+		supported++
+		if _, err := caseSpec(cat, c); err != nil {
+			t.Errorf("%s: %v", c.ID, err)
+		}
+		if _, err := LookupHardware(c.Hardware, nil); err != nil {
+			t.Errorf("%s: %v", c.ID, err)
+		}
+		if c.Batch < 1 || c.Input+c.Output < 1 {
+			t.Errorf("%s: batch %d, input %d, output %d", c.ID, c.Batch, c.Input, c.Output)
+		}
+	}
+	if supported < 40 {
+		t.Errorf("%d supported cases, want at least 40", supported)
+	}
+}
+
+func TestDatasetCheckRefusesBrokenData(t *testing.T) {
+	src := Source{ID: "s", URL: "u", Where: "w", Version: "v"}
+	ok := Case{ID: "a", Source: "s", Value: 1, Regime: DecodeBatch1}
+	for name, d := range map[string]Dataset{
+		"duplicate case": {Sources: []Source{src}, Cases: []Case{ok, ok}},
+		"unknown source": {Sources: []Source{src}, Cases: []Case{{ID: "a", Source: "x", Value: 1, Regime: DecodeBatch1}}},
+		"zero value":     {Sources: []Source{src}, Cases: []Case{{ID: "a", Source: "s", Regime: DecodeBatch1}}},
+		"unknown regime": {Sources: []Source{src}, Cases: []Case{{ID: "a", Source: "s", Value: 1, Regime: "warm-up"}}},
+		"source without": {Sources: []Source{{ID: "s"}}},
+	} {
+		if _, err := Validate(d); err == nil || !strings.HasPrefix(err.Error(), "cost: validation") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestValidationSummary holds the model against the published cases. The
+// target of issue 11 (median ratio within ±10%, 90% of cases within ±25%)
+// is not met; this test keeps what is met from getting worse and checks
+// that the summaries are consistent with the cases. kvsim validate prints
+// the full table.
+func TestValidationSummary(t *testing.T) {
+	v, err := ValidatePublished()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Overall.Cases < 40 || len(v.Unsupported) == 0 {
+		t.Fatalf("%d scored cases, %d unsupported", v.Overall.Cases, len(v.Unsupported))
+	}
+	for _, r := range v.Results {
+		if r.Error != "" || !(r.Ratio > 0) || math.IsInf(r.Ratio, 0) {
+			t.Errorf("%s: ratio %g, error %q", r.ID, r.Ratio, r.Error)
+		}
+		// The ratio is predicted time over measured time whatever the metric.
+		if want := r.Predicted / r.Value; isRate(r.Metric) && !near(r.Ratio, 1/want, 1e-12) || !isRate(r.Metric) && !near(r.Ratio, want, 1e-12) {
+			t.Errorf("%s: ratio %g from predicted %g and measured %g", r.ID, r.Ratio, r.Predicted, r.Value)
+		}
+	}
+	for _, u := range v.Unsupported {
+		if u.Unsupported == "" {
+			t.Errorf("%s listed as unsupported without a reason", u.ID)
+		}
+	}
+	// Consistency: groups add up, quantiles are ordered.
+	n := 0
+	for _, s := range v.ByEngine {
+		n += s.Cases
+		if !(s.Low <= s.Median && s.Median <= s.High) {
+			t.Errorf("engine %s: quantiles %g %g %g", s.Engine, s.Low, s.Median, s.High)
+		}
+	}
+	if n != v.Overall.Cases {
+		t.Errorf("engines hold %d cases, overall %d", n, v.Overall.Cases)
+	}
+	// Where the model stands (kvsim validate, this data): batch-1 decode,
+	// the regime of the notebook's latency curves, has its median within
+	// ±10% and 88% of its cases within ±25%; end-to-end requests through
+	// FasterTransformer are 1.2-2.6x faster predicted than measured.
+	b1 := v.Band(PyTorchCompile, DecodeBatch1)
+	decode := summarise(v.Results, "", DecodeBatch1)
+	if math.Abs(decode.Median-1) > 0.10 || decode.Within < 0.85 || b1.Scope != ScopeCell {
+		t.Errorf("batch-1 decode: median %.2f, %.0f%% within ±25%%; pytorch-compile band %v", decode.Median, 100*decode.Within, b1)
+	}
+	if v.Overall.Median < 0.75 || v.Overall.Median > 1.1 || v.Overall.Within < 0.55 {
+		t.Errorf("overall: median %.2f, %.0f%% within ±25%%", v.Overall.Median, 100*v.Overall.Within)
+	}
+}
+
+func TestBands(t *testing.T) {
+	v := Validation{}
+	add := func(engine string, regime Regime, ratios ...float64) {
+		for _, r := range ratios {
+			v.Results = append(v.Results, Result{Case: Case{Engine: engine, Regime: regime}, Ratio: r})
+		}
+	}
+	add(VLLM, DecodeBatch1, 0.8, 0.9, 1.0, 1.1, 1.2)
+	add(VLLM, EndToEnd, 2, 2)
+	add(LlamaCpp, PrefillTTFT, 0.5, 0.5)
+	v.Overall = summarise(v.Results, "", "")
+	if b := v.Band(VLLM, DecodeBatch1); b.Scope != ScopeCell || b.Cases != 5 || !(b.Low < b.Median && b.Median < b.High) || b.Low < 0.8 || b.High > 1.2 {
+		t.Errorf("cell band %+v", b)
+	}
+	if b := v.Band(VLLM, PrefillTTFT); b.Scope != ScopeEngine || b.Cases != 7 {
+		t.Errorf("engine fallback %+v", b)
+	}
+	if b := v.Band(LlamaCpp, DecodeBatch1); b.Scope != ScopeAll || b.Cases != 9 || !strings.Contains(b.String(), "every engine") {
+		t.Errorf("all-cases fallback %+v %s", b, b)
+	}
+	if b := v.Band(ThisCPUEngine, DecodeBatch1); b.Cases != 0 || !strings.Contains(b.String(), "no validated band") {
+		t.Errorf("this-cpu band %+v", b)
+	}
+	lo, hi := Band{Low: 0.8, High: 1.25, Cases: 5}.Range(10)
+	if !near(lo, 8, 1e-12) || !near(hi, 12.5, 1e-12) {
+		t.Errorf("range %g-%g", lo, hi)
+	}
+	for _, tc := range []struct {
+		st   Step
+		want Regime
+	}{
+		{Step{Phase: DecodePhase, Cached: true, Batch: 1}, DecodeBatch1},
+		{Step{Phase: DecodePhase, Cached: true, Batch: 8}, DecodeBatched},
+		{Step{Phase: DecodePhase, Batch: 1}, PrefillTTFT},
+		{Step{Phase: PrefillPhase, Cached: true, Batch: 1}, PrefillTTFT},
+	} {
+		if got := RegimeOf(tc.st); got != tc.want {
+			t.Errorf("RegimeOf(%+v) = %s, want %s", tc.st, got, tc.want)
+		}
+	}
+	// The published bands come with every prediction.
+	pr, err := Predict(mustSpec(t, "llama2-7b"), mustHardware(t, "a100-80gb"), Options{Engine: PyTorchCompile}, 200, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := pr.Bands.DecodeCached; b.Engine != PyTorchCompile || b.Regime != DecodeBatch1 || b.Scope != ScopeCell || !slices.Contains([]string{ScopeCell}, b.Scope) {
+		t.Errorf("prediction band %+v", b)
+	}
+}
