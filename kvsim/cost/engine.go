@@ -363,10 +363,11 @@ func Engines() []Engine {
 			Decode:  Execution{Eager, FusedPlan}, Prefill: Execution{Eager, FusedPlan},
 			LaunchSeconds: cppLaunchSeconds, StepSeconds: 50e-6, SyncPerStep: true, SamplerKernels: 3,
 			FlashAttention: true, KVReadsPerQueryHead: true, AllReduce: NCCLAllReduce,
-			MemoryFraction: 0.9, MemoryOfFree: true,
+			MemoryFraction: 1,
 			Sources: []string{
 				"as tensorrt-llm, but its generation-phase attention predates the XQA kernel, which 'reduces data loading' for MQA/GQA and raised Llama-70B throughput 1.9-2.4x on H200 (TensorRT-LLM docs/source/blogs/XQA-kernel.md, v0.8)",
 				"all-reduce: NCCL (assumed: the custom AllReduceStrategy kernels are not known to be in v0.5), latency by NCCL's tuning model",
+				"memory: static-batch runs (gptSessionBenchmark) build LLaMA engines without --paged_kv_cache (docs/source/performance.md, 'Benchmarking per Model'), so the KV cache is one buffer sized for the batch, not a fraction of the free memory: all of the device",
 			},
 		},
 		{
