@@ -19,13 +19,21 @@ import (
 // Regime is the kind of measurement a validation case is.
 type Regime string
 
-// Regimes.
+// Regimes. A run of a fixed batch whose requests generate at least
+// DecodeDominated output tokens per prompt token is a decode regime
+// whatever its metric (tokens/s or latency of the whole run): almost all
+// its passes are decode steps (gpt-fast's 5-in/200-out runs, vLLM's
+// 32-in/128-out latency tests, TensorRT-LLM's 128-in/2,048-out ones).
 const (
 	DecodeBatch1  Regime = "batch-1 decode" // one request's time per output token
 	DecodeBatched Regime = "batched decode" // several requests decoded together
 	PrefillTTFT   Regime = "prefill/TTFT"   // a prompt's forward pass, or the time to the first token
 	EndToEnd      Regime = "end-to-end"     // prompt in, last token out (prefill and every decode step)
 )
+
+// DecodeDominated is the output tokens per prompt token from which a
+// fixed-batch run is labelled a decode regime (see Regimes).
+const DecodeDominated = 4
 
 // Regimes lists the regimes in the order summaries print them.
 func Regimes() []Regime { return []Regime{DecodeBatch1, DecodeBatched, PrefillTTFT, EndToEnd} }

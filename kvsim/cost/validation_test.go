@@ -26,6 +26,14 @@ func TestPublishedDatasetIsComplete(t *testing.T) {
 		if c.Row == "" || c.Metric == "" || c.Batch < 0 || c.TP < 1 {
 			t.Errorf("%s: incomplete setup %+v", c.ID, c)
 		}
+		// The regime follows the setup: decode-dominated runs are decode.
+		decode := c.Output >= DecodeDominated*c.Input && c.Metric != MetricTTFT && c.Metric != MetricPrefillRate
+		switch {
+		case decode && c.Batch == 1 && c.Regime != DecodeBatch1, decode && c.Batch > 1 && c.Regime != DecodeBatched:
+			t.Errorf("%s: %d in, %d out at batch %d is a decode regime, labelled %s", c.ID, c.Input, c.Output, c.Batch, c.Regime)
+		case !decode && (c.Regime == DecodeBatch1 || c.Regime == DecodeBatched) && c.Metric != MetricITL:
+			t.Errorf("%s: %d in, %d out (%s) is labelled %s", c.ID, c.Input, c.Output, c.Metric, c.Regime)
+		}
 		if c.Unsupported != "" {
 			continue
 		}
