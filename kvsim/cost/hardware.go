@@ -114,6 +114,9 @@ func (h Hardware) Validate() error {
 	if h.LaunchSeconds < 0 || h.KernelGapSeconds < 0 {
 		return fmt.Errorf("cost: hardware %s: launch costs cannot be negative", h.Name)
 	}
+	if !(h.NCCLHopSeconds >= 0 && h.NCCLHopSeconds <= 1e-3) {
+		return fmt.Errorf("cost: hardware %s: nccl_hop_s is %g; NCCL's latency per ring step is a few µs (0.6e-6 on NVLink), between 0 and 1e-3 s", h.Name, h.NCCLHopSeconds)
+	}
 	if h.MaxTP < 1 {
 		return bad("max_tp", float64(h.MaxTP))
 	}
