@@ -77,7 +77,9 @@
 //	vllm 1 ms per step           an assumption: vLLM RFC #6854 measured 4-13 ms GPU bubbles per step under
 //	                             load (scheduler, input preparation, output processing) and the token
 //	                             transfer synchronising every step; RFC #6913 0.2 ms of output processing
-//	                             at batch 1. No batch-1 figure was found; SGLang's overlap scheduler
+//	                             at batch 1; vLLM's v0.6.0 post (2024-09-05): API server 33%, scheduling and
+//	                             input/output processing 29%, GPU 38% of the time (Llama 3 8B, one H100,
+//	                             v0.5.3, under load). No batch-1 figure was found; SGLang's overlap scheduler
 //	                             (v0.4) hides the same work.
 //	8.8 µs per FasterTransformer FasterTransformer's own A100 table (docs/decoder_guide.md, "Sampling
 //	kernel                       performance on A100", FT v4): its Decoding op (6 layers, d 512, FP16,

@@ -323,6 +323,7 @@ func Engines() []Engine {
 			Sources: []string{
 				"kernels per layer after vLLM's model code: fused_add_rms_norm, qkv_proj, rotary_embedding, reshape_and_cache, paged attention, o_proj, gate_up_proj, silu_and_mul, down_proj; fused_moe for experts",
 				"decode replays a CUDA graph (vllm-project/vllm PR #1926); prefill runs the same kernels eagerly",
+				"CPU share: vLLM's v0.6.0 performance post (blog.vllm.ai, 2024-09-05) found, for Llama 3 8B on one H100 under load with v0.5.3, the API server at 33% and scheduling, input preparation and output processing at 29% of the time, the GPU busy 38%: a share under load, not a step time at small batch, so the 1 ms below stays an assumption",
 				"step 1 ms: assumption; vLLM RFC #6854 measured 4-13 ms GPU bubbles per step under load (scheduler, input preparation, output processing), RFC #6913 0.2 ms of output processing at batch 1; the token transfer synchronises every step (RFC #6854)",
 				"all-reduce: vLLM's custom all-reduce, 9-10 µs for small messages at TP 2-8 on H100 (sgl-project/sglang PR #2904); on more than two PCIe-only GPUs it is off and NCCL runs (vllm/distributed/device_communicators/custom_all_reduce.py: 'not supported on more than two PCIe-only GPUs')",
 				"memory: gpu_memory_utilization defaults to 0.9 of total device memory (vLLM engine arguments)",
