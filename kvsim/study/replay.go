@@ -26,6 +26,7 @@ type ReplaySettings struct {
 	Hardware   *cost.Hardware // times Model's prefills on Devices(Model) of it (TTFT saved); needs Model
 	Timed      bool           // serve in time: arrivals, continuous batching, pinned blocks; needs Hardware
 	Serving    Serving        // how the timed replay schedules its steps
+	Progress   func(Progress) // optional: loading, then each run as it ends
 }
 
 // Serving is how a timed replay schedules (sim.ServeConfig); zero values
@@ -83,7 +84,29 @@ func (c Capacities) Resolve(distinctBlocks int, bytesPerBlock int64) (blocks []i
 		}
 		blocks = append(blocks, int(n))
 	}
+	if n := len(slices.Compact(slices.Sorted(slices.Values(blocks)))); n > MaxCapacityPoints {
+		return nil, false, badSettings("%d capacities: at most %d (each replays the whole workload)", n, MaxCapacityPoints)
+	}
 	return blocks, c.Unbounded, nil
+}
+
+// replayRuns counts the runs of Replay: each capacity under each policy,
+// plus, untimed, the sweep's own unbounded run and the unbounded row.
+func replayRuns(capacities, policies int, unbounded, timed bool) int {
+	if timed {
+		if unbounded {
+			capacities++
+		}
+		return capacities * policies
+	}
+	runs := 0
+	if capacities > 0 {
+		runs = 1 + capacities*policies
+	}
+	if unbounded {
+		runs++
+	}
+	return runs
 }
 
 // ReplayResult is one row per capacity and policy: summaries of an ordered
@@ -131,6 +154,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	case s.Timed && slices.Contains(evictions, Belady):
 		return ReplayResult{}, badSettings("a timed replay cannot use belady: the offline optimum needs the access order, which the timed run decides")
 	}
+	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
 	w, err := s.Workload.Load()
 	if err != nil {
 		return ReplayResult{}, err
@@ -146,6 +170,10 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, err
 	}
+	runs := replayRuns(len(caps), len(evictions), unbounded, s.Timed)
+	if err := checkVisits(w, res.Stats.PromptBlocks, runs); err != nil {
+		return ReplayResult{}, err
+	}
 	var timer sim.StepTimer
 	if s.Hardware != nil {
 		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
@@ -157,6 +185,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, fmt.Errorf("study: %w", err)
 	}
+	prog := newCounter("replay", "runs", runs, s.Progress)
 	if s.Timed {
 		if unbounded {
 			caps = append(caps, cache.Unbounded)
@@ -173,13 +202,14 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 				}
 				r.Series = sim.Series{}
 				res.Served = append(res.Served, r)
+				prog.step()
 			}
 		}
 		res.Provenance = stamp(start)
 		return res, nil
 	}
 	if len(caps) > 0 {
-		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer})
+		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer, Progress: prog.runDone})
 		if err != nil {
 			return ReplayResult{}, fmt.Errorf("study: %w", err)
 		}
@@ -199,6 +229,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 		}
 		r.Summary.Policy = "unbounded"
 		res.Rows = append(res.Rows, r.Summary)
+		prog.step()
 	}
 	res.Provenance = stamp(start)
 	return res, nil
