@@ -43,18 +43,6 @@ func runBench(args []string, e *env) error {
 	if err := atLeast(minimum{"prompt", *prompt, 1}, minimum{"new", *newTokens, 1}); err != nil {
 		return err
 	}
-	switch {
-	case bounds && *cacheTokens <= 0:
-		return usagef("--cache-tokens %d: a cache holds at least 1 token (leave the flag out for an unbounded cache)", *cacheTokens)
-	case boundedGiven && !bounds:
-		return usagef("--bounded needs --cache-tokens: an unbounded cache evicts nothing")
-	case bounds && !boundedGiven:
-		return usagef("--cache-tokens needs --bounded recompute or --bounded window")
-	case *predict && bounds:
-		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
-	case *predict && *newTokens < 2:
-		return usagef("--predict compares decode steps; give --new 2 or more")
-	}
 	mode, err := decoder.ParseCacheMode(*cache)
 	if err != nil {
 		return usagef("%v", err)
@@ -64,6 +52,31 @@ func runBench(args []string, e *env) error {
 		if policy, err = decoder.ParsePolicy(bounded); err != nil {
 			return usagef("%v", err)
 		}
+	}
+	switch {
+	case *prompt > cost.MaxContextTokens || *newTokens > cost.MaxContextTokens:
+		return usagef("--prompt %d, --new %d: at most %d tokens each (and together within the model's context)", *prompt, *newTokens, cost.MaxContextTokens)
+	case bounds && *cacheTokens <= 0:
+		return usagef("--cache-tokens %d: a cache holds at least 1 token (leave the flag out for an unbounded cache)", *cacheTokens)
+	case boundedGiven && !bounds:
+		return usagef("--bounded needs --cache-tokens: an unbounded cache evicts nothing")
+	case bounds && !boundedGiven:
+		return usagef("--cache-tokens needs --bounded recompute or --bounded window")
+	case *threads < 0:
+		return usagef("--threads %d: give a number of goroutines, or 0 for one per core", *threads)
+	case mode == decoder.CacheOff && (bounds || f.given["sinks"]):
+		return usagef("--cache off runs without a KV cache, so it has nothing to bound: drop --cache-tokens, --bounded and --sinks, or use --cache on or both")
+	case f.given["sinks"] && policy != decoder.Window:
+		return usagef("--sinks are the tokens a sliding window keeps: they need --bounded window (with --cache-tokens)")
+	case f.given["sinks"] && (*sinks < 1 || *sinks >= *cacheTokens):
+		return usagef("--sinks %d: keep from 1 to %d tokens (fewer than --cache-tokens %d)", *sinks, *cacheTokens-1, *cacheTokens)
+	case bounds && *cacheTokens >= *prompt+*newTokens-1:
+		return usagef("--cache-tokens %d holds all %d positions of this run, so the bounded cache never evicts: give fewer tokens, or leave out --cache-tokens and --bounded",
+			*cacheTokens, *prompt+*newTokens-1)
+	case *predict && bounds:
+		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
+	case *predict && *newTokens < 2:
+		return usagef("--predict compares decode steps; give --new 2 or more")
 	}
 	cat, err := loadCatalog(*modelFile)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
+	"kvcache/kvsim/study"
 )
 
 // command is one subcommand: a line of help and the function that runs it.
@@ -110,6 +112,15 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// settingsError makes a study's bad-settings error (study.ErrBadSettings)
+// a usage error; others pass unchanged.
+func settingsError(err error) error {
+	if errors.Is(err, study.ErrBadSettings) {
+		return usageError{err.Error()}
+	}
+	return err
+}
 
 // flags is a command's flag set with what every command does with it:
 // usage text, parsing around positional arguments, and which flags were
@@ -226,10 +237,59 @@ func loadCatalog(file string) (*model.Catalog, error) {
 	return cat, nil
 }
 
+// progressFlag is --progress: whether a long command shows its progress
+// on stderr (default: when stderr is a terminal, as a bar).
+type progressFlag struct {
+	f  *flags
+	on *bool
+}
+
+func addProgressFlag(f *flags) progressFlag {
+	return progressFlag{f, f.Bool("progress", false, "show progress on stderr, a line per stage (default: a bar when stderr is a terminal; --progress=false: never)")}
+}
+
+// show returns the progress display the flag asks for; nil shows nothing
+// (its methods accept a nil receiver).
+func (p progressFlag) show(e *env) *progress {
+	on := e.stderrIsTerminal
+	if p.f.given["progress"] {
+		on = *p.on
+	}
+	if !on {
+		return nil
+	}
+	return &progress{report.NewProgress(e.stderr, e.stderrIsTerminal)}
+}
+
+// progress adapts report.Progress to the studies' callbacks.
+type progress struct{ *report.Progress }
+
+func (p *progress) study(s study.Progress) {
+	if p != nil {
+		p.Update(s.Study+": "+s.Stage, s.Done, s.Total)
+	}
+}
+
+// Done clears the progress line.
+func (p *progress) Done() {
+	if p != nil {
+		p.Progress.Done()
+	}
+}
+
+// writeJSON prints v as indented JSON, or nothing: a value JSON cannot
+// carry (NaN, an infinity) is an error that says so.
 func writeJSON(e *env, v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	var bad *json.UnsupportedValueError
+	if errors.As(err, &bad) {
+		return fmt.Errorf("the result holds %s, which JSON cannot carry: a computation overflowed or divided by zero; please report it with the command line", bad.Str)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(append(b, '\n'))
+	return err
 }
 
 func isTerminal(f *os.File) bool {

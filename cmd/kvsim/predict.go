@@ -47,6 +47,8 @@ func runPredict(args []string, e *env) error {
 		return usagef("--hardware-file adds devices; name the one to predict on with --hardware NAME")
 	case *hwName == "":
 		return usagef("give --hardware NAME; presets: %s", strings.Join(cost.HardwareNames(), ", "))
+	case !*all && strings.EqualFold(*hwName, "all"):
+		return usagef("--hardware all predicts on every device for every model: add --all, or name one device")
 	case !f.given["context"]:
 		return usagef("give --context L, the tokens before the new one (e.g. --context 1024)")
 	case f.given["tp"] && *tp < 1:
@@ -97,6 +99,9 @@ func runPredict(args []string, e *env) error {
 		spec, err := cat.Lookup(*modelName)
 		if err != nil {
 			return err
+		}
+		if *expertParallel && spec.MoE == nil {
+			return usagef("--expert-parallel places a mixture-of-experts model's experts; %s has none", spec.Name)
 		}
 		pr, err := study.PredictAt(spec, hardware[0], opt, *context, *batch)
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
-	"kvcache/kvsim/sim"
 	"kvcache/kvsim/study"
 	"kvcache/kvsim/workload"
 )
@@ -53,6 +52,7 @@ func runReplay(args []string, e *env) error {
 	hwFile := addHardwareFileFlag(f)
 	timed := f.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy")
+	progress := addProgressFlag(f)
 	timedOpts := addTimedFlags(f.FlagSet)
 	if _, err := f.parse(args, e, 0, "give the trace with --trace FILE"); err != nil {
 		return err
@@ -75,6 +75,18 @@ func runReplay(args []string, e *env) error {
 		return usagef("--hardware needs --model NAME: the model whose prefills are timed")
 	case *capBytes != "" && *modelName == "":
 		return usagef("--capacity-bytes needs --model NAME (and --kv-dtype) to know the bytes per block")
+	case *modelName == "" && (f.given["kv-dtype"] || f.given["model-file"]):
+		return usagef("--kv-dtype and --model-file go with --model NAME, the model whose KV bytes size the blocks")
+	case *tracePath != "" && f.given["seed"]:
+		return usagef("--seed draws a synthetic workload; a trace (--trace) has no seed")
+	case *tracePath == "" && *skipBad:
+		return usagef("--skip-bad-lines applies to a trace (--trace); a synthetic workload has no bad lines")
+	case *blockSizes != "":
+		for _, other := range []string{"timed", "capacity-blocks", "capacity-bytes", "sweep", "belady", "eviction", "policy", "model", "hardware", "block-tokens"} {
+			if f.given[other] {
+				return usagef("--block-sizes sweeps block sizes through an unbounded cache, which --%s does not apply to; drop one of them", other)
+			}
+		}
 	}
 	if err := atLeast(minimum{"block-tokens", *blockTokens, 1}); err != nil {
 		return err
@@ -83,15 +95,18 @@ func runReplay(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	defer csvFile.discard()
+	defer csvFile.Discard()
 	if *belady && !slices.Contains(evictions, cache.BeladyName) {
 		evictions = append(evictions, cache.BeladyName)
 	}
 	src := study.Source{Trace: *tracePath, Name: *workloadName, Seed: *seed, BlockTokens: *blockTokens, SkipBadLines: *skipBad}
 	if *blockSizes != "" {
-		return runBlockSizes(e, src, *blockSizes, evictions[0], *asJSON)
+		return runBlockSizes(e, src, *blockSizes, *asJSON)
 	}
 	s := study.ReplaySettings{Workload: src, Evictions: evictions, Timed: *timed, Serving: timedOpts.serving()}
+	pr := progress.show(e)
+	defer pr.Done()
+	s.Progress = pr.study
 	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil {
 		return err
 	}
@@ -121,15 +136,16 @@ func runReplay(args []string, e *env) error {
 		s.Hardware = &hw
 	}
 	res, err := study.Replay(e.context(), s)
+	pr.Done()
 	if err != nil {
 		return replayError(err)
 	}
 	if csvFile != nil {
-		if err := writeRequestsCSV(csvFile, res.Served); err != nil {
-			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		if err := report.WriteRequestsCSV(csvFile, res.Served); err != nil {
+			return fmt.Errorf("--requests-csv %s: %w", csvFile.Dest(), err)
 		}
-		if err := csvFile.commit(); err != nil {
-			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		if err := csvFile.Commit(); err != nil {
+			return fmt.Errorf("--requests-csv: %w", err)
 		}
 	}
 	if *asJSON {
@@ -145,7 +161,7 @@ func runReplay(args []string, e *env) error {
 // flag that skips bad trace lines.
 func replayError(err error) error {
 	if errors.Is(err, study.ErrBadSettings) {
-		return usageError{err.Error()}
+		return settingsError(err)
 	}
 	var le *workload.LineError
 	if errors.As(err, &le) {
@@ -215,7 +231,7 @@ func parseBytes(s string) (int64, error) {
 	return int64(v * mult), nil
 }
 
-func runBlockSizes(e *env, src study.Source, list, policy string, asJSON bool) error {
+func runBlockSizes(e *env, src study.Source, list string, asJSON bool) error {
 	var sizes []int
 	for _, f := range splitList(list) {
 		n, err := strconv.Atoi(f)
@@ -224,24 +240,17 @@ func runBlockSizes(e *env, src study.Source, list, policy string, asJSON bool) e
 		}
 		sizes = append(sizes, n)
 	}
-	w, err := src.Load()
+	r, err := study.BlockSizes(e.context(), study.BlockSizeSettings{Workload: src, Sizes: sizes})
 	if err != nil {
 		return replayError(err)
 	}
-	if !w.HasTokens() {
-		return usagef("--block-sizes needs a synthetic workload: a trace fixes its blocks at %d tokens", w.BlockTokens)
-	}
-	pts, err := sim.SweepBlockSize(w, sim.BlockSizeConfig{Sizes: sizes, Policy: policy})
-	if err != nil {
-		return err
-	}
 	if asJSON {
-		return writeJSON(e, pts)
+		return writeJSON(e, r.Points)
 	}
-	if err := report.BlockSizeTable(fmt.Sprintf("%s: block size against waste and reuse (unbounded cache)", w.Name), pts).WriteText(e.stdout); err != nil {
+	if err := report.BlockSizeTable(r.Workload+": block size against waste and reuse (unbounded cache)", r.Points).WriteText(e.stdout); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "\ntoken-granular ideal: %s%% of prompt tokens\n", report.Percent2(pts[0].IdealTokenHitRate))
+	_, err = fmt.Fprintf(e.stdout, "\ntoken-granular ideal: %s%% of prompt tokens\n", report.Percent2(r.Points[0].IdealTokenHitRate))
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"kvcache/kvsim/atomicfile"
 	"kvcache/kvsim/study"
 	"kvcache/kvsim/workload"
 	"kvcache/widgets"
@@ -47,7 +48,8 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.LongPrompt, "long-prompt", sz.LongPrompt, "section 6: prompt `tokens` of the long generation")
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
 	cacheTokens := f.String("cache-tokens", joinInts(sz.CacheTokens), "section 6: bounded cache capacities in tokens (`N[,N...]`)")
-	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, "section 5: capacities of the slider (`N`)")
+	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, fmt.Sprintf("section 5: capacities of the slider (`N`, at most %d)", study.MaxCapacityPoints))
+	progress := addProgressFlag(f)
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
@@ -65,7 +67,11 @@ func runReport(args []string, e *env) error {
 	if sz.CacheTokens, err = parseTokenList(*cacheTokens); err != nil {
 		return err
 	}
-	// The page embeds the chart library: a build made before `make assets` has none, so say so before any work.
+	// Before any work: the folder takes files, the page has its chart library
+	// (a build made before `make assets` has none), the picks and sizes can run.
+	if err := atomicfile.CheckDir(filepath.Join(*out, "data")); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
 	if _, err := widgets.SetupHTML(); err != nil {
 		return err
 	}
@@ -73,14 +79,21 @@ func runReport(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	lab.Sizes, lab.Log = sz, nil
-	if e.stderrIsTerminal {
-		lab.Log = e.stderr
+	unlock, err := lab.Lock("kvsim report")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	pr := progress.show(e)
+	defer pr.Done()
+	lab.Sizes, lab.Log, lab.Progress = sz, nil, pr.study
+	if pr != nil {
+		lab.Log = pr
 	}
 	start := time.Now()
 	r, err := lab.RunAll(e.context())
 	if err != nil {
-		return err
+		return settingsError(err)
 	}
 	rep := study.NewReport(r)
 	if err := rep.Write(*out); err != nil {
@@ -90,8 +103,8 @@ func runReport(args []string, e *env) error {
 	if err := figures.Page(rep).WriteFile(html); err != nil {
 		return err
 	}
-	if lab.Log != nil {
-		fmt.Fprintf(lab.Log, "done in %.1f s\n", time.Since(start).Seconds())
+	if pr != nil {
+		fmt.Fprintf(pr, "done in %.1f s\n", time.Since(start).Seconds())
 	}
 	for _, file := range append([]string{html}, rep.Files...) {
 		fmt.Fprintln(e.stdout, file)

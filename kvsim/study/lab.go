@@ -99,6 +99,9 @@ func (l *Lab) Check() error {
 	if n := len(sz.CacheTokens); n > MaxBoundedCapacities {
 		return badSettings("%d bounded-cache capacities (Sizes.CacheTokens): at most %d (each is a generation of section 6)", n, MaxBoundedCapacities)
 	}
+	if _, err := boundedCapacities(sz.CacheTokens, sz.LongPrompt+sz.LongNew-1); err != nil {
+		return err
+	}
 	if fit := kvFit(l.Serving, l.Hardware, model.FP16); fit.Error != "" || fit.NodeKVTokens < 1 {
 		return badSettings("the serving model %s (section 5 fills a prefix cache with its fp16 KV blocks) has no room for a KV cache on %s%s; pick other hardware (kvsim hardware) or a smaller serving model (Picks.ServingModel, kvsim report --serving-model)",
 			l.Serving.Name, l.Hardware.Name, parenthesised(fit.Error))
