@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 
 	"kvcache/kvsim/cost"
@@ -166,7 +167,7 @@ func (f *flags) parse(args []string, e *env, maxArgs int, hint string) ([]string
 	}
 	f.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if len(positional) > maxArgs {
-		return nil, usagef("unexpected argument %s; %s", joinQuoted(positional[maxArgs:]), hint)
+		return nil, usagef("unexpected argument %q; %s", strings.Join(positional[maxArgs:], " "), hint)
 	}
 	return positional, nil
 }
@@ -237,44 +238,38 @@ func loadCatalog(file string) (*model.Catalog, error) {
 	return cat, nil
 }
 
-// progressFlag is --progress: whether a long command shows its progress
-// on stderr (default: when stderr is a terminal, as a bar).
-type progressFlag struct {
-	f  *flags
-	on *bool
-}
-
-func addProgressFlag(f *flags) progressFlag {
-	return progressFlag{f, f.Bool("progress", false, "show progress on stderr, a line per stage (default: a bar when stderr is a terminal; --progress=false: never)")}
-}
-
-// show returns the progress display the flag asks for; nil shows nothing
-// (its methods accept a nil receiver).
-func (p progressFlag) show(e *env) *progress {
-	on := e.stderrIsTerminal
-	if p.f.given["progress"] {
-		on = *p.on
+// lookupModel finds name among the presets and the models of file.
+func lookupModel(file, name string) (model.Spec, error) {
+	cat, err := loadCatalog(file)
+	if err != nil {
+		return model.Spec{}, err
 	}
+	return cat.Lookup(name)
+}
+
+// lookupHardware finds name among the presets and the devices of file.
+func lookupHardware(file, name string) (cost.Hardware, error) {
+	own, err := loadHardware(file)
+	if err != nil {
+		return cost.Hardware{}, err
+	}
+	return cost.LookupHardwareIn(name, own, cost.NewCalibrator(nil))
+}
+
+// addProgressFlag registers --progress, on by default when stderr is a
+// terminal.
+func addProgressFlag(f *flags, e *env) *bool {
+	return f.Bool("progress", e.stderrIsTerminal, "show progress on stderr: a bar on a terminal, else a line per stage (default: on a terminal)")
+}
+
+// newProgress is the progress display (nil, which shows nothing, when
+// off) and a studies' callback that draws on it.
+func newProgress(e *env, on bool) (*report.Progress, func(study.Progress)) {
 	if !on {
-		return nil
+		return nil, nil
 	}
-	return &progress{report.NewProgress(e.stderr, e.stderrIsTerminal)}
-}
-
-// progress adapts report.Progress to the studies' callbacks.
-type progress struct{ *report.Progress }
-
-func (p *progress) study(s study.Progress) {
-	if p != nil {
-		p.Update(s.Study+": "+s.Stage, s.Done, s.Total)
-	}
-}
-
-// Done clears the progress line.
-func (p *progress) Done() {
-	if p != nil {
-		p.Progress.Done()
-	}
+	pr := report.NewProgress(e.stderr, e.stderrIsTerminal)
+	return pr, func(s study.Progress) { pr.Update(s.Study+": "+s.Stage, s.Done, s.Total) }
 }
 
 // writeJSON prints v as indented JSON, or nothing: a value JSON cannot
@@ -297,13 +292,31 @@ func isTerminal(f *os.File) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// joinQuoted quotes and joins names for messages.
-func joinQuoted(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+// ints is a flag of comma-separated whole numbers of at least 1.
+type ints []int
+
+func (v *ints) String() string {
+	s := make([]string, len(*v))
+	for i, n := range *v {
+		s[i] = strconv.Itoa(n)
 	}
-	return strings.Join(q, ", ")
+	return strings.Join(s, ",")
+}
+
+func (v *ints) Set(list string) error {
+	var out []int
+	for _, f := range splitList(list) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q: give whole numbers of at least 1, e.g. 16,32,64", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return errors.New("empty: give at least one number")
+	}
+	*v = out
+	return nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

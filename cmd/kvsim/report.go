@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,9 +46,9 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.New, "new", sz.New, "section 2: `tokens` it generates")
 	f.IntVar(&sz.LongPrompt, "long-prompt", sz.LongPrompt, "section 6: prompt `tokens` of the long generation")
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
-	cacheTokens := f.String("cache-tokens", joinInts(sz.CacheTokens), "section 6: bounded cache capacities in tokens (`N[,N...]`)")
+	f.Var((*ints)(&sz.CacheTokens), "cache-tokens", "section 6: bounded cache capacities in tokens (`N[,N...]`)")
 	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, fmt.Sprintf("section 5: capacities of the slider (`N`, at most %d)", study.MaxCapacityPoints))
-	progress := addProgressFlag(f)
+	progress := addProgressFlag(f, e)
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
@@ -61,10 +60,6 @@ func runReport(args []string, e *env) error {
 	}
 	if err := atLeast(minimum{"prompt", sz.Prompt, 1}, minimum{"new", sz.New, 2}, minimum{"long-prompt", sz.LongPrompt, 1},
 		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}); err != nil {
-		return err
-	}
-	var err error
-	if sz.CacheTokens, err = parseTokenList(*cacheTokens); err != nil {
 		return err
 	}
 	// Before any work: the folder takes files, the page has its chart library
@@ -84,9 +79,9 @@ func runReport(args []string, e *env) error {
 		return err
 	}
 	defer unlock()
-	pr := progress.show(e)
+	pr, onProgress := newProgress(e, *progress)
 	defer pr.Done()
-	lab.Sizes, lab.Log, lab.Progress = sz, nil, pr.study
+	lab.Sizes, lab.Log, lab.Progress = sz, nil, onProgress
 	if pr != nil {
 		lab.Log = pr
 	}
@@ -111,27 +106,4 @@ func runReport(args []string, e *env) error {
 	}
 	_, err = fmt.Fprintln(e.stdout, filepath.Join(*out, "data")+string(filepath.Separator))
 	return err
-}
-
-func parseTokenList(s string) ([]int, error) {
-	var out []int
-	for _, f := range splitList(s) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, usagef("--cache-tokens %q: give whole numbers of tokens, e.g. 16,32,64", f)
-		}
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, usagef("--cache-tokens is empty: give at least one capacity in tokens")
-	}
-	return out, nil
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ",")
 }

@@ -12,7 +12,8 @@ import (
 // terminal one line redrawn in place, with a bar when the stage counts its
 // steps; elsewhere (a log file, a CI job) a line when a stage starts and
 // one when its counted steps are done. Lines written through it as an
-// io.Writer (summaries) go above the bar. Safe for concurrent use.
+// io.Writer (summaries) go above the bar. Safe for concurrent use; a nil
+// Progress shows nothing.
 type Progress struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -30,6 +31,9 @@ func NewProgress(w io.Writer, terminal bool) *Progress {
 // Update says the stage now running has done of total steps (total 0:
 // not counted).
 func (p *Progress) Update(stage string, done, total int) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	elapsed := time.Since(p.start).Seconds()
@@ -59,6 +63,9 @@ func (p *Progress) Update(stage string, done, total int) {
 
 // Write prints b above the progress line.
 func (p *Progress) Write(b []byte) (int, error) {
+	if p == nil {
+		return len(b), nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
@@ -67,6 +74,9 @@ func (p *Progress) Write(b []byte) (int, error) {
 
 // Done clears the progress line from a terminal.
 func (p *Progress) Done() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()

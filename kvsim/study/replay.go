@@ -3,13 +3,17 @@ package study
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
 	"kvcache/kvsim/units"
 	"kvcache/kvsim/workload"
@@ -44,6 +48,41 @@ type Capacities struct {
 	Bytes     []int64 // memory, divided by the model's bytes per block
 	Sweep     int     // SliderCapacities over the workload's distinct blocks, plus unbounded
 	Unbounded bool    // also an unbounded cache
+}
+
+// ParseCapacities reads capacities as people type them: block counts
+// ("1000,10000,unbounded"), sizes ("80GiB,512MiB", with a model), a sweep
+// of n points (Resolve wants exactly one of the three).
+func ParseCapacities(blocks, bytes string, sweep int) (Capacities, error) {
+	c := Capacities{Sweep: sweep}
+	for _, f := range strings.Split(blocks, ",") {
+		switch f = strings.TrimSpace(f); strings.ToLower(f) {
+		case "":
+			continue
+		case "unbounded", "inf":
+			c.Unbounded = true
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		switch {
+		case err != nil:
+			return c, badSettings("capacity %q: not a whole number of blocks", f)
+		case n < 1:
+			return c, badSettings("a cache of %d blocks: it holds at least 1 block", n)
+		}
+		c.Blocks = append(c.Blocks, n)
+	}
+	for _, f := range strings.Split(bytes, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		b, err := units.ParseBytes(f)
+		if err != nil {
+			return c, badSettings("%v", err)
+		}
+		c.Bytes = append(c.Bytes, b)
+	}
+	return c, nil
 }
 
 // Resolve turns the capacities into block counts for a workload with
@@ -233,4 +272,23 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	}
 	res.Provenance = stamp(start)
 	return res, nil
+}
+
+// WriteText is kvsim replay's text: the workload, its notes, where
+// prefills are timed, and a row per capacity and policy.
+func (r ReplayResult) WriteText(w io.Writer) error {
+	st := r.Stats
+	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
+		r.Workload, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if r.Hardware != "" {
+		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
+	}
+	fmt.Fprintln(w)
+	if r.Served != nil {
+		return report.ServeTable(r.Workload, r.Served).WriteText(w)
+	}
+	return report.ReplayTable(r.Rows, r.BytesPerBlock > 0, r.Hardware != "").WriteText(w)
 }
