@@ -39,6 +39,7 @@ type CacheSettings struct {
 	SeriesPoints   int           // points of each time series; 0: 120
 	Compare        []model.Spec  // models whose hit rate is compared at one KV budget (findings); optional
 	BudgetBytes    int64         // that budget; 0: the KV memory Model's devices leave
+	MemoryFraction float64       // share of each device the engine may use; 0: the default engine's (vllm: 0.9)
 }
 
 // CacheStudy is the workload replayed through a prefix cache at every
@@ -125,13 +126,14 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 	if st.BytesPerBlock, err = cache.BlockBytes(s.Model, s.KVDType, w.BlockTokens); err != nil {
 		return CacheStudy{}, fmt.Errorf("study: %w", err)
 	}
-	fit := kvFit(s.Model, s.Hardware, s.KVDType)
+	place := cost.Options{DType: s.KVDType, MemoryFraction: s.MemoryFraction}
+	fit := kvFit(s.Model, s.Hardware, place)
 	if fit.Error != "" || fit.NodeKVTokens < 1 {
 		return CacheStudy{}, fmt.Errorf("study: %s leaves no room for a KV cache on %s at %s%s; pick larger hardware or a smaller model",
 			s.Model.Name, s.Hardware.Name, s.KVDType, parenthesised(fit.Error))
 	}
 	st.NodeKVBytes = fit.NodeKVBytes
-	timer, tp, err := ServingTimer(s.Model, s.Hardware, s.KVDType)
+	timer, tp, err := ServingTimerWith(s.Model, s.Hardware, place)
 	if err != nil {
 		return CacheStudy{}, err
 	}
