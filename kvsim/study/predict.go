@@ -136,11 +136,12 @@ func PredictedEngines() []string {
 	return []string{cost.HFGenerate, cost.PyTorchEager, cost.PyTorchCompile, cost.VLLM, cost.TensorRTLLM, cost.LlamaCpp}
 }
 
-// PredictedHardware are the hardware presets of the section 3 picker: the
-// NVIDIA devices every predicted engine runs on, from a 24 GB L4 to a
-// B200 (the lab adds its picked hardware).
+// PredictedHardware are the hardware presets of the section 3 picker:
+// NVIDIA devices every predicted engine runs on, from a 24 GB L4 to an
+// H200 (the lab adds its picked hardware). Every curve of every model,
+// device and engine travels with the notebook, so the list is short.
 func PredictedHardware() []string {
-	return []string{"a100-80gb", "h100-sxm", "h200", "b200", "l4", "rtx-4090"}
+	return []string{"a100-80gb", "h100-sxm", "h200", "l4", "rtx-4090"}
 }
 
 // Predict prices every (model, hardware, engine) of s, the engines'
