@@ -17,7 +17,7 @@ const bandID = "kvw-band-"
 // Band shades the range from lo to hi at each x (the time a prediction's
 // validated band suggests, a measurement's spread) in color, under the
 // name name in the legend. It draws as two stacked series: lo, invisible,
-// and hi - lo, filled; NaN in lo or hi leaves a gap. Bands do not appear
+// and hi - lo, filled, stacked on y; NaN in lo or hi leaves a gap. Bands do not appear
 // in the tooltip. On a log axis lo must be > 0 where it is drawn.
 //
 //	chart.Series("predicted", ctx, ms).Band("likely measured", ctx, lo, hi, "#2563eb")
@@ -52,23 +52,25 @@ func (c *LineChart) Band(name string, xs, lo, hi []float64, color string) *LineC
 	n := len(c.line.MultiSeries)
 	stack := fmt.Sprintf("%s%d", bandID, n)
 	for j, ys := range [][]float64{base, width} {
-		// Plain [x, y] pairs: a band has many points and no per-point options.
+		// Plain [y, x] pairs, encoded back to the axes: ECharts stacks the
+		// first numeric value of each point, which must be y (with x first,
+		// a value x axis would be stacked), and a band has no per-point options.
 		data := make([][2]any, len(xs))
 		for i := range xs {
-			data[i] = [2]any{xs[i], ys[i]}
+			data[i] = [2]any{ys[i], xs[i]}
 			if math.IsNaN(ys[i]) {
-				data[i][1] = "-" // ECharts' empty value: a gap
+				data[i][0] = "-" // ECharts' empty value: a gap
 			}
 		}
 		c.line.AddSeries(name, nil)
 		s := &c.line.MultiSeries[n+j]
-		s.Data = data
+		s.Data, s.Encode = data, &opts.Encode{X: 1, Y: 0}
 		s.ConnectNulls = opts.Bool(false)
 	}
 	for i := n; i < n+2; i++ {
 		s := &c.line.MultiSeries[i]
 		s.Id, s.Stack = fmt.Sprintf("%s%d", stack, i-n), stack
-		s.ShowSymbol = opts.Bool(false)
+		s.ShowSymbol, s.Symbol = opts.Bool(false), "rect" // no markers; a filled square in the legend
 		s.ConfigureSeriesOpts(charts.WithLineStyleOpts(opts.LineStyle{Width: 0, Opacity: opts.Float(0), Color: color}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: color}))
 	}
@@ -82,7 +84,7 @@ type bandVisitor struct {
 	charts.BaseConfigurationVisitor
 }
 
-// silent is a series whose tooltip is off.
+// silent is a band's series with its tooltip off.
 type silent struct {
 	charts.SingleSeries
 	Tooltip struct {

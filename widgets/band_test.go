@@ -23,6 +23,7 @@ func TestBandStacksTwoSilentSeries(t *testing.T) {
 			Data            json.RawMessage
 			Tooltip         *struct{ Show bool }
 			AreaStyle       *struct{ Opacity float64 }
+			Encode          *struct{ X, Y int }
 		}
 	}
 	if err := json.Unmarshal(raw, &o); err != nil {
@@ -35,15 +36,16 @@ func TestBandStacksTwoSilentSeries(t *testing.T) {
 	if curve.Tooltip != nil || low.Tooltip == nil || low.Tooltip.Show || width.Tooltip == nil || width.Tooltip.Show {
 		t.Errorf("tooltips: curve %+v, band %+v %+v", curve.Tooltip, low.Tooltip, width.Tooltip)
 	}
-	if low.Stack == "" || low.Stack != width.Stack || !strings.HasPrefix(low.ID, bandID) || low.AreaStyle != nil || width.AreaStyle == nil {
+	if low.Encode == nil || low.Encode.X != 1 || low.Encode.Y != 0 || low.Stack == "" || low.Stack != width.Stack || !strings.HasPrefix(low.ID, bandID) || low.AreaStyle != nil || width.AreaStyle == nil {
 		t.Errorf("band series %+v %+v", low, width)
 	}
-	// The stacked top is the high edge; a NaN edge is a gap in both.
+	// The stacked top is the high edge; a NaN edge is a gap in both. Points
+	// are [y, x], encoded so that y is the value ECharts stacks.
 	var lowData, widthData [][]any
 	if json.Unmarshal(low.Data, &lowData) != nil || json.Unmarshal(width.Data, &widthData) != nil {
 		t.Fatalf("band data %s %s", low.Data, width.Data)
 	}
-	if lowData[0][1] != 1.0 || widthData[0][1] != 3.0 || lowData[1][1] != "-" || widthData[1][1] != "-" || widthData[2][1] != 5.0 {
+	if lowData[0][0] != 1.0 || widthData[0][0] != 3.0 || lowData[1][0] != "-" || widthData[1][0] != "-" || widthData[2][0] != 5.0 || widthData[2][1] != 3.0 {
 		t.Errorf("band data %s %s", low.Data, width.Data)
 	}
 	bad := NewLineChart("t", Axis{Name: "x", Unit: "u"}, Axis{Name: "y", Unit: "u"}).Band("b", []float64{1}, []float64{2}, []float64{1}, "")

@@ -102,7 +102,7 @@ type chart struct {
 		Data []struct {
 			Value any `json:"value"`
 		} `json:"-"`
-		Raw     [][]any         `json:"-"` // band series: plain [x, y] pairs
+		Raw     [][]any         `json:"-"` // band series: plain [y, x] pairs
 		RawData json.RawMessage `json:"data"`
 	} `json:"series"`
 }
@@ -246,12 +246,12 @@ func seriesNames(c chart) []string {
 	return out
 }
 
-// bandPoints returns a band series' y values (plain [x, y] pairs).
+// bandPoints returns a band series' y values (plain [y, x] pairs).
 func bandPoints(t *testing.T, c chart, series int) []float64 {
 	t.Helper()
 	var ys []float64
 	for _, d := range c.Series[series].Raw {
-		y, ok := d[1].(float64)
+		y, ok := d[0].(float64)
 		if !ok {
 			y = math.NaN()
 		}

@@ -104,7 +104,7 @@ func latencyChart(p study.Predictions, m, h, e int) widgets.Charter {
 
 func speedupChart(p study.Predictions, m, h, e int) widgets.Charter {
 	c := p.Curves[m][h][e]
-	pl := newPlot(fmt.Sprintf("%s on %s, %s: speedup from the cache", p.Models[m], deviceLabel(p.Hardware[h], c), p.EngineAt(h, e)),
+	pl := newPlot(fmt.Sprintf("%s on %s, %s: speedup", p.Models[m], deviceLabel(p.Hardware[h], c), p.EngineAt(h, e)),
 		widgets.Axis{Name: "Context", Unit: "tokens", Log: true}, widgets.Axis{Name: "Speedup (without / with)", Unit: "×"})
 	xs, ys := make([]float64, len(c.Points)), make([]float64, len(c.Points))
 	for i, pt := range c.Points {

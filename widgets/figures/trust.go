@@ -59,7 +59,6 @@ func trustChart(t study.TrustStudy) widgets.Charter {
 		for i := len(pl.Line().MultiSeries) - 3; i < len(pl.Line().MultiSeries); i++ {
 			pl.Line().MultiSeries[i].ShowSymbol = opts.Bool(false)
 		}
-		pl.xRange(study.Round4(lo), study.Round4(hi)).yRange(study.Round4(lo), study.Round4(hi))
 	}
 	pl.Line().SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
 	return pl.legendRows(104)
