@@ -253,16 +253,17 @@ func (r Results) EnvironmentTable() report.Table {
 }
 
 // MetricsTable is every headline number; a predicted one with the range
-// a measurement would likely show.
+// a measurement would likely show (the last column, so the columns before
+// it read as they always did).
 func MetricsTable(ms []Metric) report.Table {
 	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric", Align: report.Left},
-		{Name: "value"}, {Name: "likely measured"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}}}
+		{Name: "value"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}, {Name: "likely measured (predicted values)"}}}
 	for _, m := range ms {
 		likely := ""
 		if m.LikelyHigh > 0 {
 			likely = FormatValue(m.LikelyLow) + " - " + FormatValue(m.LikelyHigh)
 		}
-		t.AddRow(m.Section, m.Name, FormatValue(m.Value), likely, m.Unit, m.Conditions)
+		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Unit, m.Conditions, likely)
 	}
 	return t
 }
