@@ -55,6 +55,10 @@ type CacheStudy struct {
 	KVDType       model.DType    `json:"kv_dtype"`
 	BytesPerBlock int64          `json:"bytes_per_block"`
 	NodeKVBytes   int64          `json:"node_kv_bytes"` // KV memory left on those devices for Model
+	Engine        string         `json:"engine"`        // whose prefills are timed (TTFT saved) and whose memory rule places Model
+	// PrefillBand is how far the engine's predicted prefills were from
+	// published ones: a TTFT saved of t is likely t/High to t/Low measured.
+	PrefillBand cost.Band `json:"prefill_band"`
 	Sweep         sim.Sweep      `json:"sweep"`
 	Series        []sim.Series   `json:"series"`     // LRU, one per capacity
 	SweetSpot     int            `json:"sweet_spot"` // index into Sweep.Capacities; -1 when none reaches it
@@ -132,7 +136,10 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 		return CacheStudy{}, fmt.Errorf("study: %s leaves no room for a KV cache on %s at %s%s; pick larger hardware or a smaller model",
 			s.Model.Name, s.Hardware.Name, s.KVDType, parenthesised(fit.Error))
 	}
-	st.NodeKVBytes = fit.NodeKVBytes
+	st.NodeKVBytes, st.Engine = fit.NodeKVBytes, fit.Engine
+	if st.PrefillBand, err = cost.PublishedBand(fit.Engine, cost.PrefillTTFT); err != nil {
+		return CacheStudy{}, fmt.Errorf("study: %w", err)
+	}
 	timer, tp, err := ServingTimerWith(s.Model, s.Hardware, place)
 	if err != nil {
 		return CacheStudy{}, err

@@ -193,7 +193,7 @@ func (r Results) Metrics() []Metric {
 			add("5 cache size", "sweet spot capacity", float64(sp.CapacityBlocks), "blocks", cond)
 			add("5 cache size", "sweet spot memory", units.GiB(float64(sp.CapacityBlocks)*float64(st.BytesPerBlock)), "GiB", cond)
 			add("5 cache size", "token hit rate at the sweet spot", 100*sp.TokenHitRate, "%", cond)
-			add("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s", st.TP, st.Hardware))
+			addBand("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s, %s", st.TP, st.Hardware, st.Engine), st.PrefillBand)
 		}
 		for _, b := range st.Budget {
 			if b.Error == "" {

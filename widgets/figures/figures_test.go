@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/study"
 	"kvcache/widgets"
 )
@@ -404,6 +406,13 @@ func TestCacheSize(t *testing.T) {
 	if !hasUnit(hit.XAxis[0].Name) || hit.XAxis[0].Type != "log" {
 		t.Errorf("hit-rate x axis %+v", hit.XAxis[0])
 	}
+	// TTFT saved is predicted: its chart draws the engine's prefill band and the sentence gives it.
+	if names := seriesNames(decode(t, pn.Options[pn.States[0][3]])); !slices.Contains(names, "TTFT saved, likely measured") || st.PrefillBand.Cases == 0 {
+		t.Errorf("TTFT chart series %v, band %+v", names, st.PrefillBand)
+	}
+	if !strings.Contains(strings.Join(pn.HTML, ""), "predicted with "+st.Engine) {
+		t.Error("the cache sentence does not say which engine predicts TTFT saved")
+	}
 	if !strings.Contains(strings.Join(pn.HTML, ""), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) && !strings.Contains(string(pn.Options[pn.States[0][3]]), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) {
 		t.Errorf("the TTFT chart does not say which devices time the prefills (%d× %s)", st.TP, st.Hardware)
 	}
@@ -511,3 +520,16 @@ func TestFindingsTableColoursVerdicts(t *testing.T) {
 }
 
 var _ widgets.Widget = (*widgets.Explorer)(nil)
+
+// A band follows its curve through zero (a cache too small to hit saves
+// no time) and is absent only when there is no band.
+func TestBandEdges(t *testing.T) {
+	b := cost.Band{Low: 0.5, High: 2, Cases: 10}
+	lo, hi := bandEdges([]float64{0, 4, math.NaN()}, b.Range)
+	if lo == nil || lo[0] != 0 || hi[0] != 0 || lo[1] != 2 || hi[1] != 8 || !math.IsNaN(lo[2]) {
+		t.Errorf("edges %v %v", lo, hi)
+	}
+	if lo, _ := bandEdges([]float64{4}, cost.Band{}.Range); lo != nil {
+		t.Errorf("no band drew %v", lo)
+	}
+}

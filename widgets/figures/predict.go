@@ -59,19 +59,16 @@ func deviceLabel(hw string, c study.LatencyCurve) string {
 }
 
 // bandEdges are the likely measured values of ys (NaN where ys is):
-// ys / band.High to ys / band.Low, or nil when there is no band.
+// edge(y), or nil when edge has no band (it maps 1 to 0, 0).
 func bandEdges(ys []float64, edge func(float64) (lo, hi float64)) (lo, hi []float64) {
+	if _, h := edge(1); h == 0 {
+		return nil, nil
+	}
 	lo, hi = make([]float64, len(ys)), make([]float64, len(ys))
 	for i, y := range ys {
 		lo[i], hi[i] = nan(), nan()
 		if !math.IsNaN(y) {
 			lo[i], hi[i] = edge(y)
-		}
-		if hi[i] == 0 {
-			if !math.IsNaN(y) {
-				return nil, nil
-			}
-			lo[i], hi[i] = nan(), nan()
 		}
 	}
 	return rounded(lo), rounded(hi)
