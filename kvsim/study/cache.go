@@ -56,16 +56,14 @@ type CacheStudy struct {
 	BytesPerBlock int64          `json:"bytes_per_block"`
 	NodeKVBytes   int64          `json:"node_kv_bytes"` // KV memory left on those devices for Model
 	Engine        string         `json:"engine"`        // whose prefills are timed (TTFT saved) and whose memory rule places Model
-	// PrefillBand is how far the engine's predicted prefills were from
-	// published ones: a TTFT saved of t is likely t/High to t/Low measured.
-	PrefillBand cost.Band     `json:"prefill_band"`
-	Sweep       sim.Sweep     `json:"sweep"`
-	Series      []sim.Series  `json:"series"`     // LRU, one per capacity
-	SweetSpot   int           `json:"sweet_spot"` // index into Sweep.Capacities; -1 when none reaches it
-	Budget      []BudgetPoint `json:"budget,omitempty"`
-	BudgetBytes int64         `json:"budget_bytes,omitempty"`
-	Seconds     float64       `json:"seconds"` // wall time of the study
-	Provenance  `json:"provenance"`
+	PrefillBand   cost.Band      `json:"prefill_band"`  // the engine's prefills against published ones: a TTFT saved of t is likely t/High to t/Low measured
+	Sweep         sim.Sweep      `json:"sweep"`
+	Series        []sim.Series   `json:"series"`     // LRU, one per capacity
+	SweetSpot     int            `json:"sweet_spot"` // index into Sweep.Capacities; -1 when none reaches it
+	Budget        []BudgetPoint  `json:"budget,omitempty"`
+	BudgetBytes   int64          `json:"budget_bytes,omitempty"`
+	Seconds       float64        `json:"seconds"` // wall time of the study
+	Provenance    `json:"provenance"`
 }
 
 // Study names the result: data/cache.json.
