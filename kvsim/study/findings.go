@@ -138,7 +138,7 @@ func biggerGainMore(r Results) Finding {
 	f := Finding{ID: "bigger-gain-more", Claim: "Bigger models gain more from a KV cache", Verdict: NotTested}
 	if p := r.Predictions; p != nil {
 		if h := slices.Index(p.Hardware, r.Settings.Hardware); h >= 0 {
-			for e := range p.Engines {
+			for _, e := range p.Columns(h) {
 				f.ByEngine = append(f.ByEngine, sizeTrend(p, h, e))
 			}
 		}
@@ -318,7 +318,7 @@ func smallGainLittle(r Results) Finding {
 	f := Finding{ID: "small-gain-little", Claim: fmt.Sprintf("Models under 1B parameters gain little from a cache (under %.1fx)", LittleGain), Verdict: NotTested}
 	if p := r.Predictions; p != nil {
 		if h := slices.Index(p.Hardware, r.Settings.Hardware); h >= 0 {
-			for e := range p.Engines {
+			for _, e := range p.Columns(h) {
 				v := EngineVerdict{Engine: p.EngineAt(h, e), Verdict: NotTested}
 				lo, hi := math.Inf(1), math.Inf(-1)
 				n := 0

@@ -287,3 +287,15 @@ func TestGQAFinding(t *testing.T) {
 }
 
 func stats512() workload.Stats { return workload.Stats{BlockTokens: 512} }
+
+// On a CPU every engine column runs kvsim's decoder: the findings count it once.
+func TestFindingsOnACPUCountItsDecoderOnce(t *testing.T) {
+	p := predictions(gpt3Sizes.names, gpt3Sizes.params, []string{cost.HFGenerate, cost.VLLM}, [][]float64{{1.2, 2, 3}, {1.2, 2, 3}})
+	p.Hardware, p.Fixed = []string{"this-cpu"}, []string{cost.ThisCPUEngine}
+	settings := DefaultPicks()
+	settings.Hardware = "this-cpu"
+	f := finding(t, Findings(Results{Settings: settings, Predictions: p}), "bigger-gain-more")
+	if len(f.ByEngine) != 1 || f.ByEngine[0].Engine != cost.ThisCPUEngine || f.Verdict != Holds {
+		t.Errorf("%+v", f)
+	}
+}

@@ -329,6 +329,19 @@ func (p Predictions) Band(h, e int) EngineBands {
 	return p.Bands[e]
 }
 
+// Columns are the engine columns of hardware h that differ: all of them,
+// or only the first on a CPU, whose columns all run kvsim's decoder.
+func (p Predictions) Columns(h int) []int {
+	if h < len(p.Fixed) && p.Fixed[h] != "" && len(p.Engines) > 0 {
+		return []int{0}
+	}
+	out := make([]int, len(p.Engines))
+	for e := range out {
+		out[e] = e
+	}
+	return out
+}
+
 // EngineAt names the engine that priced hardware h's column e.
 func (p Predictions) EngineAt(h, e int) string {
 	if h < len(p.Fixed) && p.Fixed[h] != "" {

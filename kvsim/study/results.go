@@ -156,7 +156,7 @@ func (r Results) Metrics() []Metric {
 		h := slices.Index(p.Hardware, r.Settings.Hardware)
 		for e := range p.Engines {
 			pt, ok := p.SizeFor(r.Settings.BigModel, r.Settings.Hardware, p.Engines[e])
-			if !ok || !pt.Fits || h < 0 {
+			if !ok || !pt.Fits || h < 0 || !slices.Contains(p.Columns(h), e) {
 				continue
 			}
 			b := p.Band(h, e)
