@@ -140,12 +140,18 @@ func (e *Explorer) Chart(build func(At) Charter, opts ...ViewOption) *Explorer {
 }
 
 // Table adds a table view (kvsim/report tables, with units in the headings).
-func (e *Explorer) Table(build func(At) report.Table) *Explorer {
+// It takes the whole width unless Size gives it one ("40%": beside a
+// chart of "58%"; its height follows its rows).
+func (e *Explorer) Table(build func(At) report.Table, opts ...ViewOption) *Explorer {
 	if build == nil {
 		e.fail(errors.New("widgets: Explorer.Table: build function is nil"))
 		return e
 	}
-	e.views = append(e.views, explorerView{html: func(at At) string { return build(at).HTML() }, table: true})
+	v := explorerView{html: func(at At) string { return build(at).HTML() }, table: true}
+	for _, o := range opts {
+		o(&v)
+	}
+	e.views = append(e.views, v)
 	return e
 }
 
@@ -239,6 +245,12 @@ func (e *Explorer) panel() (*panel, error) {
 	p := &panel{kind: "explorer", caption: e.caption, note: e.note, controls: e.controls}
 	for j, v := range e.views {
 		pv := panelView{Type: "html", MarkX: -1, MarkY: -1}
+		if v.chart == nil && v.width != "" {
+			if err := checkSize(v.width, "auto"); err != nil {
+				return nil, fmt.Errorf("%w (view %d)", err, j)
+			}
+			pv.Width = v.width
+		}
 		if v.chart != nil {
 			if err := checkSize(v.width, v.height); err != nil {
 				return nil, fmt.Errorf("%w (view %d)", err, j)

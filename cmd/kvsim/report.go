@@ -42,6 +42,7 @@ func runReport(args []string, e *env) error {
 	f.StringVar(&p.Trace, "trace", "", "replay a Mooncake JSONL trace `FILE` instead of the workload")
 	f.Uint64Var(&p.Seed, "seed", def.Seed, "seed of the weights, prompts and workload")
 	f.StringVar(&p.ModelFile, "model-file", "", "add models from a JSON `FILE` (one spec or an array; see README)")
+	f.Float64Var(&p.MemoryFraction, "memory-fraction", 0, "share of device memory the engines may use when placing a model, in (0, 1] (default: each engine's, e.g. vllm 0.9)")
 	f.IntVar(&sz.Prompt, "prompt", sz.Prompt, "section 2: prompt `tokens` of the measured generation")
 	f.IntVar(&sz.New, "new", sz.New, "section 2: `tokens` it generates")
 	f.IntVar(&sz.LongPrompt, "long-prompt", sz.LongPrompt, "section 6: prompt `tokens` of the long generation")
@@ -57,6 +58,8 @@ func runReport(args []string, e *env) error {
 		return usagef("give --out DIR, the folder for the page and the data files")
 	case f.given["trace"] && f.given["workload"]:
 		return usagef("give --workload NAME or --trace FILE, not both")
+	case f.given["memory-fraction"] && !(p.MemoryFraction > 0 && p.MemoryFraction <= 1):
+		return usagef("--memory-fraction must be in (0, 1], got %g", p.MemoryFraction)
 	}
 	if err := atLeast(minimum{"prompt", sz.Prompt, 1}, minimum{"new", sz.New, 2}, minimum{"long-prompt", sz.LongPrompt, 1},
 		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}); err != nil {

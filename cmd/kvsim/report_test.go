@@ -59,7 +59,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/trust.json", "data/sparse.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -78,11 +78,12 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
 		t.Errorf("the page carries the chart library %d times, want once", n)
 	}
-	// Section 2: 2 charts, 3: 3 + 2, 4: 2, 5: 4, 6: 4.
-	if n := strings.Count(string(html), `class="kvw-chart"`); n != 17 {
-		t.Errorf("%d charts on the page, want 17", n)
+	// Section 2: 2 charts, 3: 3 + 2 (sliding window) + 1 (trust) + 2, 4: 2, 5: 4, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 20 {
+		t.Errorf("%d charts on the page, want 20", n)
 	}
-	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b"} {
+	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b",
+		"How far to trust the predictions", "likely measured", "kvw-band-", "Models with sparse attention"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -95,12 +96,20 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		Findings []struct{ Claim, Verdict string }
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "kvcache-report.json"))
-	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 5 {
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 6 {
 		t.Fatalf("report JSON: %v, %d metrics, %d findings", err, len(rep.Metrics), len(rep.Findings))
 	}
 	for _, f := range rep.Findings {
 		if f.Verdict == "not tested" {
 			t.Errorf("finding %q not tested after a full run", f.Claim)
+		}
+	}
+	// Every predicted headline number carries its likely measured range.
+	for _, m := range rep.Metrics {
+		lo, _ := m["likely_measured_low"].(float64)
+		hi, _ := m["likely_measured_high"].(float64)
+		if m["section"] == "3 predicted" && !(hi > lo && lo > 0) {
+			t.Errorf("predicted metric without a band: %v", m)
 		}
 	}
 }
@@ -117,6 +126,8 @@ func TestReportBadFlags(t *testing.T) {
 		{[]string{"report", "--out", dir, "--prompt", "0"}, 2, "--prompt 0: give at least 1"},
 		{[]string{"report", "--out", dir, "--capacities", "1"}, 2, "--capacities 1"},
 		{[]string{"report", "--out", dir, "--cache-tokens", "8,x"}, 2, `-cache-tokens: "x": give whole numbers`},
+		{[]string{"report", "--out", dir, "--memory-fraction", "1.2"}, 2, "--memory-fraction must be in (0, 1], got 1.2"},
+		{[]string{"report", "--out", dir, "--memory-fraction", "0"}, 2, "--memory-fraction must be in (0, 1], got 0"},
 		{[]string{"report", "--out", dir, "--trace", "t.jsonl", "--workload", "rag"}, 2, "not both"},
 		{[]string{"report", "--out", dir, "--model", "gpt-5"}, 1, `unknown model "gpt-5"`},
 		{[]string{"report", "--out", dir, "--hardware", "tpu"}, 1, `unknown hardware "tpu"`},

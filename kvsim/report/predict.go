@@ -132,7 +132,15 @@ func likely(s *float64, b cost.Band) string {
 	if s == nil {
 		return "-"
 	}
-	lo, hi := b.Range(*s)
+	return LikelyMeasured(*s, b)
+}
+
+// LikelyMeasured is the measured time a band suggests for a predicted time
+// of seconds, "23.1 ms - 43.1 ms" (cost.Band.Range), or "no band": the
+// words kvsim predict prints after "likely measured", and the notebook
+// and kvsim report after each predicted time.
+func LikelyMeasured(seconds float64, b cost.Band) string {
+	lo, hi := b.Range(seconds)
 	if hi == 0 {
 		return "no band"
 	}

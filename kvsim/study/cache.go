@@ -39,6 +39,7 @@ type CacheSettings struct {
 	SeriesPoints   int            // points of each time series; 0: 120
 	Compare        []model.Spec   // models whose hit rate is compared at one KV budget (findings); optional
 	BudgetBytes    int64          // that budget; 0: the KV memory Model's devices leave
+	MemoryFraction float64        // share of each device the engine may use; 0: the default engine's (vllm: 0.9)
 	Progress       func(Progress) // optional: each replay as it ends
 }
 
@@ -55,6 +56,8 @@ type CacheStudy struct {
 	KVDType       model.DType    `json:"kv_dtype"`
 	BytesPerBlock int64          `json:"bytes_per_block"`
 	NodeKVBytes   int64          `json:"node_kv_bytes"` // KV memory left on those devices for Model
+	Engine        string         `json:"engine"`        // whose prefills are timed (TTFT saved) and whose memory rule places Model
+	PrefillBand   cost.Band      `json:"prefill_band"`  // the engine's prefills against published ones: a TTFT saved of t is likely t/High to t/Low measured
 	Sweep         sim.Sweep      `json:"sweep"`
 	Series        []sim.Series   `json:"series"`     // LRU, one per capacity
 	SweetSpot     int            `json:"sweet_spot"` // index into Sweep.Capacities; -1 when none reaches it
@@ -129,13 +132,17 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 	if st.BytesPerBlock, err = cache.BlockBytes(s.Model, s.KVDType, w.BlockTokens); err != nil {
 		return CacheStudy{}, fmt.Errorf("study: %w", err)
 	}
-	fit := kvFit(s.Model, s.Hardware, s.KVDType)
+	place := cost.Options{DType: s.KVDType, MemoryFraction: s.MemoryFraction}
+	fit := kvFit(s.Model, s.Hardware, place)
 	if fit.Error != "" || fit.NodeKVTokens < 1 {
 		return CacheStudy{}, fmt.Errorf("study: %s leaves no room for a KV cache on %s at %s%s; pick larger hardware or a smaller model",
 			s.Model.Name, s.Hardware.Name, s.KVDType, parenthesised(fit.Error))
 	}
-	st.NodeKVBytes = fit.NodeKVBytes
-	timer, tp, err := ServingTimer(s.Model, s.Hardware, s.KVDType)
+	st.NodeKVBytes, st.Engine = fit.NodeKVBytes, fit.Engine
+	if st.PrefillBand, err = cost.PublishedBand(fit.Engine, cost.PrefillTTFT); err != nil {
+		return CacheStudy{}, fmt.Errorf("study: %w", err)
+	}
+	timer, tp, err := ServingTimerWith(s.Model, s.Hardware, place)
 	if err != nil {
 		return CacheStudy{}, err
 	}

@@ -15,9 +15,16 @@ import (
 // fewest on which one request at the model's full context window fits at
 // dtype (cost.ChooseTP at context MaxContext-1, batch 1), as the predicted
 // latency curves also choose. fits is false when even the node does not
-// hold it; tp is then the largest degree the heads allow.
+// hold it; tp is then the largest degree the heads allow. The memory is
+// the default engine's (vllm: 0.9 of each device); DevicesWith takes
+// other options.
 func Devices(spec model.Spec, hw cost.Hardware, dtype model.DType) (tp int, fits bool, err error) {
-	tp, fits, err = cost.ChooseTP(spec, hw, cost.Options{DType: dtype}, spec.MaxContext-1, 1)
+	return DevicesWith(spec, hw, cost.Options{DType: dtype})
+}
+
+// DevicesWith is Devices under opt: its dtype, engine and memory fraction.
+func DevicesWith(spec model.Spec, hw cost.Hardware, opt cost.Options) (tp int, fits bool, err error) {
+	tp, fits, err = cost.ChooseTP(spec, hw, opt, spec.MaxContext-1, 1)
 	if err != nil {
 		return 0, false, fmt.Errorf("study: %w", err)
 	}
@@ -28,15 +35,21 @@ func Devices(spec model.Spec, hw cost.Hardware, dtype model.DType) (tp int, fits
 // dtype) devices of hw, for the cache simulator, and returns that degree.
 // Prompts past the trained window are timed anyway: traces hold them.
 func ServingTimer(spec model.Spec, hw cost.Hardware, dtype model.DType) (sim.StepTimer, int, error) {
-	tp, fits, err := Devices(spec, hw, dtype)
+	return ServingTimerWith(spec, hw, cost.Options{DType: dtype})
+}
+
+// ServingTimerWith is ServingTimer under opt (DevicesWith).
+func ServingTimerWith(spec model.Spec, hw cost.Hardware, opt cost.Options) (sim.StepTimer, int, error) {
+	tp, fits, err := DevicesWith(spec, hw, opt)
 	if err != nil {
 		return nil, 0, err
 	}
 	if !fits {
 		return nil, tp, badSettings("%s does not fit on %s even with %d devices at %s; pick larger hardware, a smaller model or a smaller KV data type",
-			spec.Name, hw.Name, tp, dtype)
+			spec.Name, hw.Name, tp, opt.DType)
 	}
-	pred, err := cost.New(spec, hw, cost.Options{DType: dtype, TP: tp, AllowLongContext: true})
+	opt.TP, opt.AllowLongContext = tp, true
+	pred, err := cost.New(spec, hw, opt)
 	if err != nil {
 		return nil, tp, fmt.Errorf("study: %w", err)
 	}

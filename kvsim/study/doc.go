@@ -19,6 +19,8 @@
 //	study        settings          result          section  saved as
 //	Measure      MeasureSettings   Measured        2        data/measured.json
 //	Predict      PredictSettings   Predictions     3        data/predictions.json
+//	Sparse       SparseSettings    SparseStudy     3        data/sparse.json
+//	Trust        TrustSettings     TrustStudy      3        data/trust.json
 //	CompareCPU   CompareSettings   CPUComparison   3        data/cpu.json
 //	KV           KVSettings        KVStudy         4        data/kv.json
 //	Cache        CacheSettings     CacheStudy      5        data/cache.json
@@ -26,9 +28,34 @@
 //	Replay       ReplaySettings    ReplayResult    kvsim replay
 //	BlockSizes   BlockSizeSettings BlockSizeResult kvsim replay --block-sizes
 //
-// Findings checks five common claims against Results (section 8); Metrics
-// are the report's headline numbers (section 7); Report writes both as
-// CSV, JSON and Markdown through kvsim/report.
+// Findings checks six common claims against Results (section 8), one
+// function per claim in Checks (a new claim is a new file and a line
+// there); Metrics are the report's headline numbers (section 7); Report
+// writes both as CSV, JSON and Markdown through kvsim/report.
+//
+// # Predictions and their bands
+//
+// Predict prices every model on every hardware preset under each engine
+// of PredictedEngines (hf-generate, pytorch-eager, pytorch-compile, vllm,
+// tensorrt-llm, llama.cpp), and carries each engine's bands (EngineBands:
+// cost.Validation.Band for a cached decode step, a prefill, a whole
+// generation). A predicted time t suggests a measured one from
+// t/Band.High to t/Band.Low (WithBand writes "21.9 ms, likely measured
+// 23.1 ms - 43.1 ms", kvsim predict's words); a speedup, a ratio of two
+// predicted times, takes both bands at opposite ends (SpeedupRange).
+// Trust is the validation itself, case by case, for the "How far to trust
+// these predictions" chart; Sparse is a sliding-window model against
+// dense ones at long context, for the sixth claim.
+//
+// A finding about speed is checked under each engine (Finding.ByEngine,
+// with a measurement on this CPU as kvsim-decoder where one ran); when the
+// engines disagree its verdict is DependsOnEngine and Engine says under
+// which it holds. "Bigger models gain more" also takes a measured size
+// sweep when one ran (Results.MeasuredSizes, a SizeEvidence; nil reads as
+// not measured in this run). Where a model is placed (what fits, the KV
+// room left: the KV table, the cache study, the GQA finding) the engine's
+// memory fraction applies, or Picks.MemoryFraction (kvsim report
+// --memory-fraction).
 //
 // # The lab
 //

@@ -17,83 +17,253 @@ const (
 	HoldsPartly = "holds partly"
 	DoesNotHold = "does not hold"
 	NotTested   = "not tested"
+	// DependsOnEngine: the claim holds under some engines and not under
+	// others (Finding.ByEngine says which).
+	DependsOnEngine = "depends on the engine"
 )
 
 // Finding is a common claim checked against the numbers of this run.
 type Finding struct {
+	ID       string `json:"id"` // short and stable: bigger-gain-more, gpt3-5-8x, ...
 	Claim    string `json:"claim"`
 	Verdict  string `json:"verdict"`
+	Engine   string `json:"engine"`   // the engine (or engines) the verdict assumes
 	Evidence string `json:"evidence"` // the numbers and their conditions
+	// ByEngine is the verdict under each engine the claim was checked
+	// with (the measured CPU counts as one: kvsim's decoder), when it
+	// rests on how a stack runs the model.
+	ByEngine []EngineVerdict `json:"by_engine,omitempty"`
+}
+
+// EngineVerdict is a claim's verdict under one engine.
+type EngineVerdict struct {
+	Engine   string `json:"engine"`
+	Verdict  string `json:"verdict"`
+	Evidence string `json:"evidence"`
+}
+
+// Check checks one claim against the results. A claim whose section did
+// not run is NotTested; every other verdict is computed from the numbers.
+type Check func(Results) Finding
+
+// Checks are the claims of the findings table, in its order. A new claim
+// is a function in its own file and one line here.
+func Checks() []Check {
+	return []Check{biggerGainMore, gpt3Gains, smallGainLittle, sweetSpot, gqaBetter, sparseGainsMore}
+}
+
+// Findings checks every claim of Checks against r.
+func Findings(r Results) []Finding {
+	var out []Finding
+	for _, c := range Checks() {
+		out = append(out, c(r))
+	}
+	return out
+}
+
+// FindingByID returns the finding with that id.
+func FindingByID(fs []Finding, id string) (Finding, bool) {
+	i := slices.IndexFunc(fs, func(f Finding) bool { return f.ID == id })
+	if i < 0 {
+		return Finding{}, false
+	}
+	return fs[i], true
 }
 
 // LittleGain is the speedup under which a cache "gains little".
 const LittleGain = 1.5
 
-// Findings checks five common claims against r. Every verdict is computed
-// from the numbers; a claim whose section did not run is NotTested.
-func Findings(r Results) []Finding {
-	return []Finding{biggerGainMore(r), gpt3Gains(r), smallGainLittle(r), sweetSpot(r), gqaBetter(r)}
+// measuredOnCPU names the engine of a measurement on this CPU.
+const measuredOnCPU = cost.ThisCPUEngine + " (measured on this CPU)"
+
+// judge sets f's verdict from its per-engine verdicts: theirs when they
+// all agree, DependsOnEngine when they do not (the evidence then opens by
+// saying where it holds and where not), and names the engines assumed.
+// The engines' own evidence follows what.
+func (f *Finding) judge(what string) {
+	var tested []EngineVerdict
+	byVerdict := map[string][]string{}
+	var order []string
+	for _, v := range f.ByEngine {
+		if v.Verdict == NotTested {
+			continue
+		}
+		tested = append(tested, v)
+		if _, ok := byVerdict[v.Verdict]; !ok {
+			order = append(order, v.Verdict)
+		}
+		byVerdict[v.Verdict] = append(byVerdict[v.Verdict], v.Engine)
+	}
+	var lines []string
+	for _, v := range f.ByEngine {
+		lines = append(lines, fmt.Sprintf("%s: %s", v.Engine, v.Evidence))
+	}
+	switch len(order) {
+	case 0:
+		f.Verdict = NotTested
+	case 1:
+		f.Verdict = order[0]
+	default:
+		f.Verdict = DependsOnEngine
+	}
+	var engines []string
+	for _, v := range tested {
+		engines = append(engines, v.Engine)
+	}
+	f.Engine = strings.Join(engines, ", ")
+	if f.Verdict == DependsOnEngine {
+		var parts []string
+		for _, v := range order {
+			parts = append(parts, fmt.Sprintf("%s under %s", v, strings.Join(byVerdict[v], ", ")))
+		}
+		f.Engine = "by engine: " + strings.Join(parts, "; ")
+		f.Evidence = "The verdict flips with the engine: " + strings.Join(parts, "; ") + ". "
+	} else if len(tested) > 1 {
+		f.Evidence = fmt.Sprintf("The same verdict under each of the %d engines. ", len(tested))
+	}
+	f.Evidence += what + " " + strings.Join(lines, ". ") + "."
 }
 
-// index locates a hardware and a mode in the predictions.
-func (p Predictions) index(hw string, mode cost.ExecMode) (h, e int, ok bool) {
-	h, e = slices.Index(p.Hardware, hw), slices.Index(p.Modes, mode)
-	return h, e, h >= 0 && e >= 0
+// bandNote says how far an engine's predicted speedups may be from
+// measured ones (SpeedupRange of its bands).
+func bandNote(b EngineBands, cached, uncached cost.Band) string {
+	lo, hi := SpeedupRange(1, cached, uncached)
+	if hi == 0 {
+		return "no validated band"
+	}
+	return fmt.Sprintf("likely measured ×%.2f to ×%.2f of each (bands of %s)", lo, hi, b.Engine)
 }
 
 func biggerGainMore(r Results) Finding {
-	f := Finding{Claim: "Bigger models gain more from a KV cache", Verdict: NotTested}
-	p := r.Predictions
-	if p == nil {
-		f.Evidence = "the predictions (section 3) did not run"
-		return f
-	}
-	var parts []string
-	allUp, anyUp := true, false
-	for _, mode := range p.Modes {
-		h, e, ok := p.index(r.Settings.Hardware, mode)
-		if !ok {
-			continue
-		}
-		for _, fam := range p.FamilyNames() {
-			var params, speed []float64
-			for i := range p.Models {
-				pt := p.Sizes[h][e][i]
-				if p.Families[i] == fam && pt.Fits && pt.Error == "" {
-					params, speed = append(params, float64(p.Params[i])), append(speed, pt.Generation.Speedup)
-				}
+	f := Finding{ID: "bigger-gain-more", Claim: "Bigger models gain more from a KV cache", Verdict: NotTested}
+	if p := r.Predictions; p != nil {
+		if h := slices.Index(p.Hardware, r.Settings.Hardware); h >= 0 {
+			for _, e := range p.Columns(h) {
+				f.ByEngine = append(f.ByEngine, sizeTrend(p, h, e))
 			}
-			if len(params) < 3 {
-				continue
-			}
-			rho := spearman(params, speed)
-			lo, hi := argMin(params), argMax(params)
-			parts = append(parts, fmt.Sprintf("%s, %s: %s %s → %s %s (rank correlation %.2f)", fam, mode,
-				units.Count(params[lo]), units.Times(speed[lo]), units.Count(params[hi]), units.Times(speed[hi]), rho))
-			up := rho >= 0.8 && speed[hi] > speed[lo]
-			allUp = allUp && up
-			anyUp = anyUp || up
 		}
 	}
-	if len(parts) == 0 {
-		f.Evidence = "no family with 3 or more models fits on " + r.Settings.Hardware
+	measured := "Measured on this CPU: not measured in this run (the size sweep did not run)."
+	if m := r.MeasuredSizes; m != nil {
+		v := measuredTrend(*m)
+		f.ByEngine = append(f.ByEngine, v)
+		measured = ""
+	}
+	if len(f.ByEngine) == 0 {
+		f.Evidence = "neither the predictions (section 3) on " + r.Settings.Hardware + " nor a measured size sweep ran"
 		return f
 	}
-	switch {
-	case allUp:
-		f.Verdict = Holds
-	case anyUp:
-		f.Verdict = HoldsPartly
-	default:
-		f.Verdict = DoesNotHold
+	what := "Holds where the rank correlation of size and speedup is at least 0.8 and the largest model gains more than the smallest (measured: beyond the spread of both)."
+	if p := r.Predictions; p != nil {
+		what = fmt.Sprintf("Generation speedup (%d-token prompt + %d new tokens, batch %d) predicted on %s for each family with 3 or more models that fit. %s A band scales an engine's speedups alike, so it moves no rank.",
+			p.Prompt, p.New, p.Batch, r.Settings.Hardware, what)
 	}
-	f.Evidence = fmt.Sprintf("Generation speedup (%d-token prompt + %d new tokens, batch %d) predicted on %s: %s. Holds where the rank correlation of size and speedup is at least 0.8.",
-		p.Prompt, p.New, p.Batch, r.Settings.Hardware, strings.Join(parts, "; "))
+	if measured != "" {
+		what += " " + measured
+	}
+	f.judge(what)
 	return f
 }
 
+// sizeTrend is the verdict of one engine's predictions on hardware h.
+func sizeTrend(p *Predictions, h, e int) EngineVerdict {
+	v := EngineVerdict{Engine: p.EngineAt(h, e), Verdict: NotTested}
+	var parts []string
+	allUp, anyUp := true, false
+	for _, fam := range p.FamilyNames() {
+		var params, speed []float64
+		for i := range p.Models {
+			pt := p.Sizes[h][e][i]
+			if p.Families[i] == fam && pt.Fits && pt.Error == "" {
+				params, speed = append(params, float64(p.Params[i])), append(speed, pt.Generation.Speedup)
+			}
+		}
+		if len(params) < 3 {
+			continue
+		}
+		rho := spearman(params, speed)
+		lo, hi := argMin(params), argMax(params)
+		parts = append(parts, fmt.Sprintf("%s %s %s → %s %s (ρ %.2f)", fam,
+			units.Count(params[lo]), units.Times(speed[lo]), units.Count(params[hi]), units.Times(speed[hi]), rho))
+		up := rho >= 0.8 && speed[hi] > speed[lo]
+		allUp = allUp && up
+		anyUp = anyUp || up
+	}
+	if len(parts) == 0 {
+		v.Evidence = "no family with 3 or more models fits"
+		return v
+	}
+	v.Verdict = verdictOf(allUp, anyUp)
+	b := p.Band(h, e)
+	v.Evidence = strings.Join(parts, ", ") + "; " + bandNote(b, b.EndToEnd, b.Prefill)
+	return v
+}
+
+// verdictOf: every test passed, some, or none.
+func verdictOf(all, any bool) string {
+	switch {
+	case all:
+		return Holds
+	case any:
+		return HoldsPartly
+	}
+	return DoesNotHold
+}
+
+// SizeEvidence is a measured sweep of the cache's speedup against model
+// size on this CPU: optional evidence for "bigger models gain more"
+// (Results.MeasuredSizes; nil reads as not measured in this run).
+type SizeEvidence struct {
+	Conditions string      // how it was measured: threads, tokens, repeats
+	Points     []SizePoint // one per model
+}
+
+// SizePoint is one model of a measured size sweep.
+type SizePoint struct {
+	Model   string
+	Params  int64
+	Speedup Spread // of the generation speedup over repeated runs
+}
+
+// measuredTrend is the verdict of a measured size sweep: the rank
+// correlation of size and median speedup at least 0.8, and the largest
+// model's speedup above the smallest's beyond both spreads (P10-P90).
+func measuredTrend(m SizeEvidence) EngineVerdict {
+	v := EngineVerdict{Engine: measuredOnCPU, Verdict: NotTested}
+	if len(m.Points) < 3 {
+		v.Evidence = fmt.Sprintf("the size sweep measured %d models; 3 or more are needed", len(m.Points))
+		return v
+	}
+	var params, speed []float64
+	for _, pt := range m.Points {
+		params, speed = append(params, float64(pt.Params)), append(speed, pt.Speedup.Median)
+	}
+	rho := spearman(params, speed)
+	small, big := m.Points[argMin(params)], m.Points[argMax(params)]
+	rises := rho >= 0.8 && big.Speedup.Median > small.Speedup.Median
+	apart := big.Speedup.P10 > small.Speedup.P90
+	switch {
+	case rises && apart:
+		v.Verdict = Holds
+	case rises:
+		v.Verdict = HoldsPartly
+	default:
+		v.Verdict = DoesNotHold
+	}
+	v.Evidence = fmt.Sprintf("%s: %s (%s params) %s (middle 80%% %s to %s) → %s (%s) %s (%s to %s), ρ %.2f",
+		m.Conditions, small.Model, units.Count(float64(small.Params)), units.Times(small.Speedup.Median), units.Times(small.Speedup.P10), units.Times(small.Speedup.P90),
+		big.Model, units.Count(float64(big.Params)), units.Times(big.Speedup.Median), units.Times(big.Speedup.P10), units.Times(big.Speedup.P90), rho)
+	if rises && !apart {
+		v.Evidence += "; the rise is within the spread"
+	}
+	return v
+}
+
+// The claim's range of speedups for GPT-3 175B.
+const gpt3Low, gpt3High = 5, 8
+
 func gpt3Gains(r Results) Finding {
-	f := Finding{Claim: "GPT-3 175B gains 5-8x from a KV cache", Verdict: NotTested}
+	f := Finding{ID: "gpt3-5-8x", Claim: "GPT-3 175B gains 5-8x from a KV cache", Verdict: NotTested}
 	p := r.Predictions
 	i := -1
 	if p != nil {
@@ -103,113 +273,97 @@ func gpt3Gains(r Results) Finding {
 		f.Evidence = "gpt3-175b was not predicted (section 3)"
 		return f
 	}
-	var inside, all []string
-	var here string
-	hereInside := false
-	for h, hw := range p.Hardware {
-		for e, mode := range p.Modes {
+	inside := func(s float64) bool { return s >= gpt3Low && s <= gpt3High }
+	for e := range p.Engines {
+		v := EngineVerdict{Engine: p.Engines[e], Verdict: NotTested}
+		var in, all []string
+		here := ""
+		for h, hw := range p.Hardware {
 			pt := p.Sizes[h][e][i]
-			if !pt.Fits || pt.Error != "" {
+			if !pt.Fits || pt.Error != "" || p.EngineAt(h, e) != p.Engines[e] {
 				continue
 			}
 			s := pt.Generation.Speedup
-			cond := fmt.Sprintf("%s on %d× %s", mode, pt.TP, hw)
-			all = append(all, cond)
-			if s >= 5 && s <= 8 {
-				inside = append(inside, fmt.Sprintf("%s %s", cond, units.Times(s)))
+			all = append(all, hw)
+			if inside(s) {
+				in = append(in, fmt.Sprintf("%s %s", hw, units.Times(s)))
 			}
-			if hw == r.Settings.Hardware && mode == cost.Graph {
-				here = fmt.Sprintf("%s: %s for the generation, %s per decode step at context %d", cond, units.Times(s), units.Times(pt.DecodeSpeedup), p.Prompt+p.New-2)
-				hereInside = s >= 5 && s <= 8
+			if hw == r.Settings.Hardware {
+				b := p.Bands[e]
+				here = fmt.Sprintf("on %d× %s %s (a decode step at context %d: %s)", pt.TP, hw,
+					SpeedupWithBand(s, b.EndToEnd, b.Prefill), p.Prompt+p.New-2, units.Times(pt.DecodeSpeedup))
 			}
 		}
+		if len(all) == 0 {
+			v.Evidence = "gpt3-175b fits on none of the hardware"
+			f.ByEngine = append(f.ByEngine, v)
+			continue
+		}
+		v.Verdict = verdictOf(len(in) == len(all), len(in) > 0)
+		if here == "" {
+			here = "does not fit on " + r.Settings.Hardware
+		}
+		v.Evidence = fmt.Sprintf("%s; inside 5-8x on %d of %d hardware", here, len(in), len(all))
+		if len(in) > 0 && len(in) < len(all) {
+			v.Evidence += " (" + strings.Join(in, ", ") + ")"
+		}
+		f.ByEngine = append(f.ByEngine, v)
 	}
-	switch {
-	case len(all) == 0:
-		f.Evidence = "gpt3-175b fits on none of the hardware presets"
-		return f
-	case hereInside && len(inside) == len(all):
-		f.Verdict = Holds
-	case len(inside) > 0:
-		f.Verdict = HoldsPartly
-	default:
-		f.Verdict = DoesNotHold
-	}
-	if here == "" {
-		here = "gpt3-175b does not fit on " + r.Settings.Hardware
-	}
-	f.Evidence = fmt.Sprintf("Predicted, %d-token prompt + %d new tokens, batch %d, bf16. %s. Inside 5-8x in %d of %d (hardware, mode) settings: %s.",
-		p.Prompt, p.New, p.Batch, here, len(inside), len(all), strings.Join(inside, ", "))
+	f.judge(fmt.Sprintf("Predicted generation speedup, %d-token prompt + %d new tokens, batch %d, bf16, on the fewest devices that fit; holds under an engine when every hardware it fits on gives 5-8x.",
+		p.Prompt, p.New, p.Batch))
 	return f
 }
 
 func smallGainLittle(r Results) Finding {
-	f := Finding{Claim: fmt.Sprintf("Models under 1B parameters gain little from a cache (under %.1fx)", LittleGain), Verdict: NotTested}
-	var parts, where []string
-	var verdicts []bool // true: gains little
-	if m := r.Measured; m != nil && m.Params < 1e9 {
-		parts = append(parts, fmt.Sprintf("measured on this CPU (%d threads): %s (%s params), %d+%d tokens: %s",
-			m.Threads, m.Model, units.Count(float64(m.Params)), m.Prompt, m.New, units.Times(m.Speedup)))
-		verdicts, where = append(verdicts, m.Speedup < LittleGain), append(where, "this CPU")
-	}
+	f := Finding{ID: "small-gain-little", Claim: fmt.Sprintf("Models under 1B parameters gain little from a cache (under %.1fx)", LittleGain), Verdict: NotTested}
 	if p := r.Predictions; p != nil {
-		for _, mode := range p.Modes {
-			h, e, ok := p.index(r.Settings.Hardware, mode)
-			if !ok {
-				continue
-			}
-			lo, hi := math.Inf(1), math.Inf(-1)
-			n := 0
-			for i := range p.Models {
-				pt := p.Sizes[h][e][i]
-				if p.Params[i] < 1e9 && pt.Fits && pt.Error == "" {
-					lo, hi = math.Min(lo, pt.Generation.Speedup), math.Max(hi, pt.Generation.Speedup)
-					n++
+		if h := slices.Index(p.Hardware, r.Settings.Hardware); h >= 0 {
+			for _, e := range p.Columns(h) {
+				v := EngineVerdict{Engine: p.EngineAt(h, e), Verdict: NotTested}
+				lo, hi := math.Inf(1), math.Inf(-1)
+				n := 0
+				for i := range p.Models {
+					pt := p.Sizes[h][e][i]
+					if p.Params[i] < 1e9 && pt.Fits && pt.Error == "" {
+						lo, hi = math.Min(lo, pt.Generation.Speedup), math.Max(hi, pt.Generation.Speedup)
+						n++
+					}
 				}
+				if n == 0 {
+					v.Evidence = "no model under 1B was predicted"
+					f.ByEngine = append(f.ByEngine, v)
+					continue
+				}
+				span := units.Times(lo) + " to " + units.Times(hi)
+				if units.Times(lo) == units.Times(hi) {
+					span = units.Times(lo) + " for each"
+				}
+				b := p.Band(h, e)
+				v.Verdict = verdictOf(hi < LittleGain, false)
+				v.Evidence = fmt.Sprintf("%d %s, %s; %s", n, plural(n, "model"), span, bandNote(b, b.EndToEnd, b.Prefill))
+				f.ByEngine = append(f.ByEngine, v)
 			}
-			if n == 0 {
-				continue
-			}
-			span := units.Times(lo) + " to " + units.Times(hi)
-			if units.Times(lo) == units.Times(hi) {
-				span = units.Times(lo) + " for each"
-			}
-			parts = append(parts, fmt.Sprintf("predicted on %s in %s mode for %d models under 1B, %d+%d tokens: %s",
-				r.Settings.Hardware, mode, n, p.Prompt, p.New, span))
-			verdicts, where = append(verdicts, hi < LittleGain), append(where, fmt.Sprintf("%s in %s mode", r.Settings.Hardware, mode))
 		}
 	}
-	if len(verdicts) == 0 {
+	if m := r.Measured; m != nil && m.Params < 1e9 {
+		f.ByEngine = append(f.ByEngine, EngineVerdict{Engine: measuredOnCPU, Verdict: verdictOf(m.Speedup < LittleGain, false),
+			Evidence: fmt.Sprintf("%s (%s params), %d threads, %d+%d tokens: %s", m.Model, units.Count(float64(m.Params)), m.Threads, m.Prompt, m.New, units.Times(m.Speedup))})
+	}
+	if len(f.ByEngine) == 0 {
 		f.Evidence = "no model under 1B parameters was measured or predicted"
 		return f
 	}
-	little := 0
-	var gainLittle, gainMore []string
-	for i, v := range verdicts {
-		if v {
-			little++
-			gainLittle = append(gainLittle, where[i])
-		} else {
-			gainMore = append(gainMore, where[i])
-		}
+	what := "Gains little when every model under 1B gains under 1.5x."
+	if p := r.Predictions; p != nil {
+		what = fmt.Sprintf("Generation speedup, %d-token prompt + %d new tokens, batch %d, predicted on %s. %s", p.Prompt, p.New, p.Batch, r.Settings.Hardware, what)
 	}
-	switch little {
-	case len(verdicts):
-		f.Verdict = Holds
-	case 0:
-		f.Verdict = DoesNotHold
-	default:
-		f.Verdict = HoldsPartly
-	}
-	f.Evidence = strings.Join(parts, "; ") + "."
-	if len(gainLittle) > 0 && len(gainMore) > 0 {
-		f.Evidence += fmt.Sprintf(" Little gain: %s; %.1fx or more: %s.", strings.Join(gainLittle, ", "), LittleGain, strings.Join(gainMore, ", "))
-	}
+	f.judge(what)
 	return f
 }
 
 func sweetSpot(r Results) Finding {
-	f := Finding{Claim: "Cache size has a sweet spot", Verdict: NotTested}
+	f := Finding{ID: "sweet-spot", Claim: "Cache size has a sweet spot", Verdict: NotTested,
+		Engine: "none: a hit rate does not depend on the engine"}
 	st := r.Cache
 	if st == nil {
 		f.Evidence = "the cache study (section 5) did not run"
@@ -262,7 +416,7 @@ type capHit struct {
 }
 
 func gqaBetter(r Results) Finding {
-	f := Finding{Claim: "GQA (LLaMA) uses its cache better than MHA (GPT)", Verdict: NotTested}
+	f := Finding{ID: "gqa-better", Claim: "GQA (LLaMA) uses its cache better than MHA (GPT)", Verdict: NotTested}
 	if r.KV == nil {
 		f.Evidence = "the KV study (section 4) did not run"
 		return f
@@ -308,6 +462,9 @@ func gqaBetter(r Results) Finding {
 			}
 			s += fmt.Sprintf(", %s vs %s tokens fit per device in the memory the weights leave (%d× and %d× %s at %s)",
 				units.Count(gPer), units.Count(mPer), g.TP, m.TP, g.Hardware, g.DType)
+			if f.Engine == "" {
+				f.Engine = memoryRule(g, r.KV.MemoryFraction)
+			}
 		}
 		bg, okBG := budget(g.Model)
 		bm, okBM := budget(m.Model)
@@ -325,6 +482,9 @@ func gqaBetter(r Results) Finding {
 		f.Evidence = "the KV study holds none of the compared pairs"
 		return f
 	}
+	if f.Engine == "" {
+		f.Engine = "none: bytes per token do not depend on the engine"
+	}
 	switch wins {
 	case tests:
 		f.Verdict = Holds
@@ -338,16 +498,35 @@ func gqaBetter(r Results) Finding {
 	return f
 }
 
+// memoryRule says whose memory rule placed a model: "vllm's memory rule
+// (0.90 of each device)", or the override.
+func memoryRule(k KVFit, override float64) string {
+	if override > 0 {
+		return fmt.Sprintf("%s with memory fraction %.2f (--memory-fraction)", k.Engine, override)
+	}
+	return fmt.Sprintf("%s's memory rule (%.2f of each device)", k.Engine, k.MemoryFraction)
+}
+
 func argMin(xs []float64) int { return slices.Index(xs, slices.Min(xs)) }
 func argMax(xs []float64) int { return slices.Index(xs, slices.Max(xs)) }
 
-// FindingsTable is each claim, its verdict (coloured) and the evidence.
+// FindingsTable is each claim, its verdict (coloured), the engine it
+// assumes and the evidence.
 func FindingsTable(fs []Finding) report.Table {
 	t := report.Table{Title: "Findings", Columns: []report.Column{{Name: "claim"},
-		{Name: "verdict", Align: report.Left, Colors: map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c", NotTested: "#6b7280"}},
+		{Name: "verdict", Align: report.Left, Colors: map[string]string{Holds: "#047857", HoldsPartly: "#b45309", DoesNotHold: "#b91c1c", NotTested: "#6b7280", DependsOnEngine: "#6d28d9"}},
+		{Name: "engine assumed", Align: report.Left},
 		{Name: "evidence (computed from this run)", Align: report.Left}}}
 	for _, f := range fs {
-		t.AddRow(f.Claim, f.Verdict, f.Evidence)
+		t.AddRow(f.Claim, f.Verdict, f.Engine, f.Evidence)
 	}
 	return t
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

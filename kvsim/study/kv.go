@@ -18,15 +18,20 @@ type KVSettings struct {
 	DTypes   []model.DType // nil: fp16, fp8, int4
 	Hardware cost.Hardware
 	FitDType model.DType // weights and KV when fitting a node; "": the hardware's default (bf16 on GPUs)
+	// MemoryFraction is the share of each device the engine may use; 0:
+	// the default engine's (vllm: 0.9).
+	MemoryFraction float64
 }
 
 // KVStudy is section 4: architectures, KV data types, and how each model's
 // cache fits one node of the chosen hardware.
 type KVStudy struct {
-	Models     []model.Spec  `json:"models"`
-	DTypes     []model.DType `json:"dtypes"`
-	Fits       []KVFit       `json:"fits"` // at the fit dtype
-	Provenance `json:"provenance"`
+	Models []model.Spec  `json:"models"`
+	DTypes []model.DType `json:"dtypes"`
+	Fits   []KVFit       `json:"fits"` // at the fit dtype
+	// MemoryFraction is the override the fits were sized with (0: the engine's own).
+	MemoryFraction float64 `json:"memory_fraction,omitempty"`
+	Provenance     `json:"provenance"`
 }
 
 // Study names the result: data/kv.json.
@@ -48,10 +53,12 @@ type KVFit struct {
 	KVBytesPerTokenPB float64     `json:"kv_bytes_per_token_per_bparam"` // per billion parameters
 	DType             model.DType `json:"dtype"`
 	Hardware          string      `json:"hardware"`
-	TP                int         `json:"tp"`             // devices the model runs on (Devices)
-	NodeKVBytes       int64       `json:"node_kv_bytes"`  // cache memory left on those devices
-	NodeKVTokens      int64       `json:"node_kv_tokens"` // tokens it holds
-	Fits              bool        `json:"fits"`           // the weights leave room for at least one token
+	Engine            string      `json:"engine"`          // whose memory rule places it (the default engine, vllm)
+	MemoryFraction    float64     `json:"memory_fraction"` // share of each device it may use
+	TP                int         `json:"tp"`              // devices the model runs on (Devices)
+	NodeKVBytes       int64       `json:"node_kv_bytes"`   // cache memory left on those devices
+	NodeKVTokens      int64       `json:"node_kv_tokens"`  // tokens it holds
+	Fits              bool        `json:"fits"`            // the weights leave room for at least one token
 	Error             string      `json:"error,omitempty"`
 }
 
@@ -68,12 +75,12 @@ func KV(ctx context.Context, s KVSettings) (KVStudy, error) {
 	if err := ctx.Err(); err != nil {
 		return KVStudy{}, err
 	}
-	k := KVStudy{Models: s.Models, DTypes: s.DTypes}
+	k := KVStudy{Models: s.Models, DTypes: s.DTypes, MemoryFraction: s.MemoryFraction}
 	if k.DTypes == nil {
 		k.DTypes = []model.DType{model.FP16, model.FP8, model.INT4}
 	}
 	var err error
-	if k.Fits, err = KVFits(s.Models, s.Hardware, orDefault(s.FitDType, s.Hardware.DefaultDType)); err != nil {
+	if k.Fits, err = kvFits(s.Models, s.Hardware, cost.Options{DType: orDefault(s.FitDType, s.Hardware.DefaultDType), MemoryFraction: s.MemoryFraction}); err != nil {
 		return KVStudy{}, err
 	}
 	k.Provenance = stamp(start)
@@ -82,32 +89,39 @@ func KV(ctx context.Context, s KVSettings) (KVStudy, error) {
 
 // KVFits sizes each model's cache at dtype on the devices of hw it runs on
 // (Devices: the fewest that hold one request at its full context), with
-// the memory the cost model leaves for the cache there.
+// the memory the cost model leaves for the cache there under the default
+// engine (vllm).
 func KVFits(specs []model.Spec, hw cost.Hardware, dtype model.DType) ([]KVFit, error) {
+	return kvFits(specs, hw, cost.Options{DType: dtype})
+}
+
+func kvFits(specs []model.Spec, hw cost.Hardware, opt cost.Options) ([]KVFit, error) {
 	if len(specs) == 0 {
 		return nil, errors.New("study: KV fits need at least one model")
 	}
 	out := make([]KVFit, 0, len(specs))
 	for _, s := range specs {
-		out = append(out, kvFit(s, hw, dtype))
+		out = append(out, kvFit(s, hw, opt))
 	}
 	return out, nil
 }
 
-func kvFit(s model.Spec, hw cost.Hardware, dtype model.DType) KVFit {
-	f := KVFit{Model: s.Name, Attention: AttentionLabel(s), Params: s.TotalParams(), DType: dtype, Hardware: hw.Name,
-		KVBytesPerToken: s.KVBytesPerToken(dtype)}
+func kvFit(s model.Spec, hw cost.Hardware, opt cost.Options) KVFit {
+	f := KVFit{Model: s.Name, Attention: AttentionLabel(s), Params: s.TotalParams(), DType: opt.DType, Hardware: hw.Name,
+		KVBytesPerToken: s.KVBytesPerToken(opt.DType)}
 	f.KVBytesPerTokenPB = float64(f.KVBytesPerToken) / (float64(f.Params) / 1e9)
-	tp, _, err := Devices(s, hw, dtype)
+	tp, _, err := DevicesWith(s, hw, opt)
 	if err != nil {
 		f.Error = err.Error()
 		return f
 	}
-	pred, err := cost.New(s, hw, cost.Options{DType: dtype, TP: tp})
+	opt.TP = tp
+	pred, err := cost.New(s, hw, opt)
 	if err != nil {
 		f.Error = err.Error()
 		return f
 	}
+	f.Engine, f.MemoryFraction = pred.Options().Engine, pred.Options().MemoryFraction
 	c, err := pred.Capacity(1)
 	if err != nil {
 		f.Error = err.Error()

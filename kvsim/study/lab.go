@@ -46,6 +46,9 @@ type Lab struct {
 // (it can be written: a folder, or one that can be made) and returns a lab
 // saving into dir ("" finds the repository's reports folder, ReportsDir).
 func NewLab(p Picks, dir string) (*Lab, error) {
+	if p.MemoryFraction != 0 && !(p.MemoryFraction > 0 && p.MemoryFraction <= 1) {
+		return nil, badSettings("memory fraction %g: give a share of device memory in (0, 1], or 0 for each engine's own", p.MemoryFraction)
+	}
 	if dir == "" {
 		var err error
 		if dir, err = ReportsDir(); err != nil {
@@ -102,7 +105,7 @@ func (l *Lab) Check() error {
 	if _, err := boundedCapacities(sz.CacheTokens, sz.LongPrompt+sz.LongNew-1); err != nil {
 		return err
 	}
-	if fit := kvFit(l.Serving, l.Hardware, model.FP16); fit.Error != "" || fit.NodeKVTokens < 1 {
+	if fit := kvFit(l.Serving, l.Hardware, cost.Options{DType: model.FP16, MemoryFraction: l.Picks.MemoryFraction}); fit.Error != "" || fit.NodeKVTokens < 1 {
 		return badSettings("the serving model %s (section 5 fills a prefix cache with its fp16 KV blocks) has no room for a KV cache on %s%s; pick other hardware (kvsim hardware) or a smaller serving model (Picks.ServingModel, kvsim report --serving-model)",
 			l.Serving.Name, l.Hardware.Name, parenthesised(fit.Error))
 	}
@@ -170,6 +173,14 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	if _, err := Run(ctx, l, Predict, l.PredictSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(SparseStudy{}.Study())
+	if _, err := Run(ctx, l, Sparse, l.SparseSettings()); err != nil {
+		return Results{}, err
+	}
+	stage(TrustStudy{}.Study())
+	if _, err := Run(ctx, l, Trust, l.TrustSettings()); err != nil {
+		return Results{}, err
+	}
 	stage(CPUComparison{}.Study())
 	cs, err := l.CompareSettings()
 	if err != nil {
@@ -221,22 +232,52 @@ func (l *Lab) CompareSettings() (CompareSettings, error) {
 	return CompareSettings{Model: l.Small, Measured: m, Hardware: hw, Calibration: cal}, nil
 }
 
-// PredictSettings: PredictedModels and the big model on every hardware
-// preset (and this-cpu when it is the lab's hardware), the pickers
-// starting at the lab's picks.
+// PredictSettings: PredictedModels and the big model on PredictedHardware
+// and the lab's hardware, under PredictedEngines, the pickers starting at
+// the lab's picks and vllm.
 func (l *Lab) PredictSettings() PredictSettings {
-	hw := cost.Presets()
+	hw := l.presets(PredictedHardware())
 	if !slices.ContainsFunc(hw, func(h cost.Hardware) bool { return h.Name == l.Hardware.Name }) {
 		hw = append(hw, l.Hardware)
 	}
-	return PredictSettings{Models: l.chosen(append(PredictedModels(), l.Big.Name)...), Hardware: hw,
-		Points: l.Sizes.withDefaults().ContextPoints, StartModel: l.Big.Name, StartHardware: l.Hardware.Name}
+	return PredictSettings{Models: l.chosen(append(PredictedModels(), l.Big.Name)...), Hardware: hw, Engines: PredictedEngines(),
+		MemoryFraction: l.Picks.MemoryFraction, Points: l.Sizes.withDefaults().ContextPoints,
+		StartModel: l.Big.Name, StartHardware: l.Hardware.Name, StartEngine: cost.VLLM}
 }
+
+// presets returns the hardware presets named, skipping unknown names.
+func (l *Lab) presets(names []string) []cost.Hardware {
+	var out []cost.Hardware
+	for _, n := range names {
+		if h, err := cost.LookupHardware(n, nil); err == nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// SparseSettings: mistral-7b (a 4,096-token window on every layer)
+// against llama2-7b and llama3-8b on the lab's hardware, under
+// PredictedEngines, at SparseContexts.
+func (l *Lab) SparseSettings() SparseSettings {
+	s := SparseSettings{Hardware: l.Hardware, Engines: PredictedEngines(), Contexts: SparseContexts(), MemoryFraction: l.Picks.MemoryFraction}
+	if m := l.chosen("mistral-7b"); len(m) == 1 {
+		s.Sparse = m[0]
+	}
+	s.Dense = l.chosen("llama2-7b", "llama3-8b")
+	if l.Hardware.CPU != nil { // a CPU runs kvsim's decoder only
+		s.Engines = []string{cost.ThisCPUEngine}
+	}
+	return s
+}
+
+// TrustSettings: the published measurements shipped with kvsim.
+func (l *Lab) TrustSettings() TrustSettings { return TrustSettings{} }
 
 // KVSettings: KVArchitectures plus the big and serving models on the
 // lab's hardware.
 func (l *Lab) KVSettings() KVSettings {
-	return KVSettings{Models: l.chosen(append(KVArchitectures(), l.Big.Name, l.Serving.Name)...), Hardware: l.Hardware}
+	return KVSettings{Models: l.chosen(append(KVArchitectures(), l.Big.Name, l.Serving.Name)...), Hardware: l.Hardware, MemoryFraction: l.Picks.MemoryFraction}
 }
 
 // CacheSettings: the picked workload or trace through a cache of the
@@ -246,7 +287,7 @@ func (l *Lab) CacheSettings() CacheSettings {
 	sz := l.Sizes.withDefaults()
 	return CacheSettings{Workload: l.Picks.Source(), Model: l.Serving, Hardware: l.Hardware,
 		CapacityPoints: sz.CapacityPoints, SeriesPoints: sz.SeriesPoints,
-		Compare: l.chosen(l.Big.Name, l.Serving.Name, "llama2-70b", "llama-65b"), Progress: l.Progress}
+		Compare: l.chosen(l.Big.Name, l.Serving.Name, "llama2-70b", "llama-65b"), MemoryFraction: l.Picks.MemoryFraction, Progress: l.Progress}
 }
 
 // BoundedSettings: the small model, Sizes.LongPrompt + Sizes.LongNew

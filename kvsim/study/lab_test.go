@@ -22,6 +22,8 @@ func TestLabChecksPicksAndStoresResults(t *testing.T) {
 		{func(s *Picks) { s.Workload = "chat" }, `unknown workload "chat"`},
 		{func(s *Picks) { s.Trace = filepath.Join(dir, "missing.jsonl") }, "missing.jsonl"},
 		{func(s *Picks) { s.Trace = dir }, "is a directory"},
+		{func(s *Picks) { s.MemoryFraction = 1.5 }, "memory fraction 1.5"},
+		{func(s *Picks) { s.MemoryFraction = -0.1 }, "memory fraction -0.1"},
 	} {
 		s := DefaultPicks()
 		tc.edit(&s)
@@ -55,7 +57,7 @@ func TestLabChecksPicksAndStoresResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.KV == nil || r.Measured != nil || len(r.Missing) != 5 {
+	if r.KV == nil || r.Measured != nil || len(r.Missing) != 7 { // measured, predictions, cpu, cache, bounded, trust, sparse
 		t.Errorf("results: kv %v, measured %v, missing %q", r.KV != nil, r.Measured != nil, r.Missing)
 	}
 }

@@ -16,6 +16,10 @@ type Picks struct {
 	Trace        string `json:"trace,omitempty"`      // a Mooncake JSONL trace instead of Workload
 	ModelFile    string `json:"model_file,omitempty"` // extra model specs (JSON), as --model-file
 	Seed         uint64 `json:"seed"`                 // weights, prompts and synthetic workloads
+	// MemoryFraction is the share of each device's memory the engines may
+	// use when a model is placed (what fits, how much KV room is left);
+	// 0: each engine's own rule (vllm: 0.9; kvsim engines lists them).
+	MemoryFraction float64 `json:"memory_fraction,omitempty"`
 }
 
 // DefaultPicks are the notebook's defaults.
@@ -45,10 +49,11 @@ type Sizes struct {
 // DefaultSizes run the notebook top to bottom in well under a minute on
 // two cores: a 16-token prompt + 176 new tokens (section 2), 8 + 184 tokens
 // with caches of 16 to 160 tokens (section 6), 40 capacities of 120 points
-// (section 5), 24 contexts per curve (section 3).
+// (section 5), 16 contexts per curve (section 3: every curve of every
+// model, hardware and engine travels with the page, with its band).
 func DefaultSizes() Sizes {
 	return Sizes{Prompt: 16, New: 176, LongPrompt: 8, LongNew: 184, CacheTokens: []int{16, 32, 64, 96, 128, 160},
-		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24}
+		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 16}
 }
 
 func (s Sizes) withDefaults() Sizes {

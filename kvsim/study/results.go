@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"kvcache/kvsim/atomicfile"
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/report"
 	"kvcache/kvsim/units"
 )
@@ -26,9 +28,14 @@ type Results struct {
 	KV          *KVStudy       `json:"-"`
 	Cache       *CacheStudy    `json:"-"`
 	Bounded     *BoundedStudy  `json:"-"`
-	Chosen      Chosen         `json:"-"` // section 1
-	Missing     []string       `json:"missing,omitempty"`
-	Timings     []Timing       `json:"timings"` // wall time of each study, as it was computed
+	Trust       *TrustStudy    `json:"-"` // section 3: the cost model against published measurements
+	Sparse      *SparseStudy   `json:"-"` // section 3: a sliding window against dense models
+	// MeasuredSizes is a measured sweep of the speedup against model size,
+	// when one ran (nil: not measured in this run).
+	MeasuredSizes *SizeEvidence `json:"-"`
+	Chosen        Chosen        `json:"-"` // section 1
+	Missing       []string      `json:"missing,omitempty"`
+	Timings       []Timing      `json:"timings"` // wall time of each study, as it was computed
 }
 
 // Timing is one study's wall time.
@@ -50,6 +57,8 @@ func (l *Lab) Results() (Results, error) {
 	r.KV = loadInto[KVStudy](l, &r)
 	r.Cache = loadInto[CacheStudy](l, &r)
 	r.Bounded = loadInto[BoundedStudy](l, &r)
+	r.Trust = loadInto[TrustStudy](l, &r)
+	r.Sparse = loadInto[SparseStudy](l, &r)
 	if r.CPU != nil && r.CPU.Calibration.Validate() == nil {
 		r.Environment = environmentWith(r.CPU.Calibration)
 		return r, nil
@@ -75,13 +84,18 @@ func loadInto[R Result](l *Lab, r *Results) *R {
 	return &v
 }
 
-// Metric is one number of the report, with its unit and conditions.
+// Metric is one number of the report, with its unit and conditions. A
+// predicted number carries the range a measurement would likely show
+// (its validated band), in the same unit.
 type Metric struct {
 	Section    string  `json:"section"`
 	Name       string  `json:"name"`
 	Value      float64 `json:"value"`
 	Unit       string  `json:"unit"`
 	Conditions string  `json:"conditions"`
+	LikelyLow  float64 `json:"likely_measured_low,omitempty"`
+	LikelyHigh float64 `json:"likely_measured_high,omitempty"`
+	Band       string  `json:"band,omitempty"` // where the range comes from (cost.Band)
 }
 
 // Metrics are the headline numbers of every section that ran.
@@ -92,6 +106,23 @@ func (r Results) Metrics() []Metric {
 			return
 		}
 		out = append(out, Metric{Section: section, Name: name, Value: v, Unit: unit, Conditions: cond})
+	}
+	// addBand adds a predicted time with the measured range its band suggests.
+	addBand := func(section, name string, v float64, unit, cond string, b cost.Band) {
+		add(section, name, v, unit, cond)
+		if lo, hi := b.Range(v); hi > 0 && len(out) > 0 {
+			m := &out[len(out)-1]
+			m.LikelyLow, m.LikelyHigh, m.Band = lo, hi, b.String()
+		}
+	}
+	// addSpeedup adds a predicted speedup with its likely measured range (SpeedupRange).
+	addSpeedup := func(section, name string, v float64, cond string, cached, uncached cost.Band) {
+		add(section, name, v, "x", cond)
+		if lo, hi := SpeedupRange(v, cached, uncached); hi > 0 && len(out) > 0 {
+			m := &out[len(out)-1]
+			m.LikelyLow, m.LikelyHigh = lo, hi
+			m.Band = fmt.Sprintf("with cache %s; without %s", cached, uncached)
+		}
 	}
 	e := r.Environment
 	cpu := fmt.Sprintf("this CPU, %d threads", e.GOMAXPROCS)
@@ -123,17 +154,25 @@ func (r Results) Metrics() []Metric {
 		add("3 model vs measurement", "speedup measured", c.MeasuredSpeedup, "x", cond)
 	}
 	if p := r.Predictions; p != nil {
-		for _, mode := range p.Modes {
-			pt, ok := p.Size(r.Settings.BigModel, r.Settings.Hardware, mode)
-			if !ok || !pt.Fits {
+		h := slices.Index(p.Hardware, r.Settings.Hardware)
+		for e := range p.Engines {
+			pt, ok := p.SizeFor(r.Settings.BigModel, r.Settings.Hardware, p.Engines[e])
+			if !ok || !pt.Fits || h < 0 || !slices.Contains(p.Columns(h), e) {
 				continue
 			}
-			cond := fmt.Sprintf("%s on %d× %s, %s, bf16, batch %d, %d+%d tokens", r.Settings.BigModel, pt.TP, r.Settings.Hardware, mode, p.Batch, p.Prompt, p.New)
-			add("3 predicted", "generation with cache", pt.Generation.CachedSeconds, "s", cond)
-			add("3 predicted", "generation without cache", pt.Generation.UncachedSeconds, "s", cond)
-			add("3 predicted", "generation speedup", pt.Generation.Speedup, "x", cond)
-			add("3 predicted", fmt.Sprintf("decode step speedup at context %d", p.Prompt+p.New-2), pt.DecodeSpeedup, "x", cond)
+			b := p.Band(h, e)
+			cond := fmt.Sprintf("%s on %d× %s, %s, bf16, batch %d, %d+%d tokens", r.Settings.BigModel, pt.TP, r.Settings.Hardware, p.EngineAt(h, e), p.Batch, p.Prompt, p.New)
+			g := pt.Generation
+			addBand("3 predicted", "generation with cache", g.CachedSeconds, "s", cond, b.EndToEnd)
+			addBand("3 predicted", "generation without cache", g.UncachedSeconds, "s", cond, b.Prefill)
+			addSpeedup("3 predicted", "generation speedup", g.Speedup, cond, b.EndToEnd, b.Prefill)
+			addSpeedup("3 predicted", fmt.Sprintf("decode step speedup at context %d", p.Prompt+p.New-2), pt.DecodeSpeedup, cond, b.DecodeCached, b.Prefill)
 		}
+	}
+	if t := r.Trust; t != nil {
+		cond := fmt.Sprintf("%d published measurements (kvsim validate); %d more not covered", t.Scored(), len(t.Unsupported))
+		add("3 validation", "median predicted / measured time", t.Overall.Median, "x", cond)
+		add("3 validation", "cases within ±25%", 100*t.Overall.Within, "%", cond)
 	}
 	if k := r.KV; k != nil {
 		for _, f := range k.Fits {
@@ -155,7 +194,7 @@ func (r Results) Metrics() []Metric {
 			add("5 cache size", "sweet spot capacity", float64(sp.CapacityBlocks), "blocks", cond)
 			add("5 cache size", "sweet spot memory", units.GiB(float64(sp.CapacityBlocks)*float64(st.BytesPerBlock)), "GiB", cond)
 			add("5 cache size", "token hit rate at the sweet spot", 100*sp.TokenHitRate, "%", cond)
-			add("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s", st.TP, st.Hardware))
+			addBand("5 cache size", "TTFT saved per request at the sweet spot", 1e3*sp.MeanTTFTSavedSeconds, "ms", cond+fmt.Sprintf(", %d× %s, %s", st.TP, st.Hardware, st.Engine), st.PrefillBand)
 		}
 		for _, b := range st.Budget {
 			if b.Error == "" {
@@ -214,12 +253,18 @@ func (r Results) EnvironmentTable() report.Table {
 	return t
 }
 
-// MetricsTable is every headline number.
+// MetricsTable is every headline number; a predicted one with the range
+// a measurement would likely show (the last column, so the columns before
+// it read as they always did).
 func MetricsTable(ms []Metric) report.Table {
 	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric", Align: report.Left},
-		{Name: "value"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}}}
+		{Name: "value"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}, {Name: "likely measured (predicted values)"}}}
 	for _, m := range ms {
-		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Unit, m.Conditions)
+		likely := ""
+		if m.LikelyHigh > 0 {
+			likely = FormatValue(m.LikelyLow) + " - " + FormatValue(m.LikelyHigh)
+		}
+		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Unit, m.Conditions, likely)
 	}
 	return t
 }

@@ -125,7 +125,8 @@ func ttftAgainstCapacity(st study.CacheStudy, caps []float64) widgets.Charter {
 	pl := newPlot(fmt.Sprintf("Prefill time saved per request (%s, %d× %s)", st.Model, st.TP, st.Hardware),
 		widgets.Axis{Name: "Cache capacity", Unit: "GiB", Log: true}, widgets.Axis{Name: "Time per request", Unit: "ms"}).
 		add("TTFT saved (lru)", caps, saved, style{color: colorCached}).
-		add("prefill without a cache", caps, base, style{color: "#9ca3af", dashed: true, width: 1})
+		add("prefill without a cache", caps, base, style{color: "#9ca3af", dashed: true, width: 1}).
+		band("TTFT saved, likely measured", caps, saved, st.PrefillBand.Range, colorCached)
 	if st.NodeKVBytes > 0 {
 		pl.markX(study.Round4(units.GiB(float64(st.NodeKVBytes))), fmt.Sprintf("free on %d× %s", st.TP, st.Hardware), colorUncached)
 	}
@@ -136,10 +137,10 @@ func cacheSentence(st study.CacheStudy, i int, caps []float64) string {
 	lru, _ := st.LRU()
 	p := lru.Points[i]
 	s := fmt.Sprintf("<p>At <b>%s blocks (%s)</b>: token hit rate <b>%s</b> of a possible %s, %s prompt tokens recomputed, %s blocks evicted, "+
-		"TTFT saved <b>%s</b> per request (of %s).",
+		"TTFT saved <b>%s</b> per request (of %s; %s).",
 		units.Thousands(int64(p.CapacityBlocks)), html.EscapeString(units.GiBLabel(caps[i])), units.Percent(p.TokenHitRate), units.Percent(st.Sweep.Unbounded.TokenHitRate),
 		units.Count(float64(p.RecomputedTokens)), units.Count(float64(p.Evictions)),
-		units.Seconds(p.MeanTTFTSavedSeconds), units.Seconds(p.MeanPrefillSecondsUncached))
+		units.Seconds(p.MeanTTFTSavedSeconds), units.Seconds(p.MeanPrefillSecondsUncached), html.EscapeString(likelySaved(st, p.MeanTTFTSavedSeconds)))
 	if st.SweetSpot >= 0 {
 		sp := lru.Points[st.SweetSpot]
 		where := "this is the sweet spot"
@@ -153,4 +154,13 @@ func cacheSentence(st study.CacheStudy, i int, caps []float64) string {
 			html.EscapeString(units.GiBLabel(caps[st.SweetSpot])), units.Percent(sp.TokenHitRate), where)
 	}
 	return s + "</p>"
+}
+
+// likelySaved is the measured TTFT saving the engine's prefill band
+// suggests for a predicted one.
+func likelySaved(st study.CacheStudy, seconds float64) string {
+	if seconds <= 0 {
+		return "predicted with " + st.Engine
+	}
+	return "predicted with " + st.Engine + ": " + study.WithBand(seconds, st.PrefillBand)
 }

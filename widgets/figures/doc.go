@@ -10,15 +10,19 @@
 //	ModelTable          study.Chosen          the chosen models (section 1)
 //	LiveLatency         study.Token stream    per-token latency drawn while study.Measure runs
 //	MeasuredLatency     study.Measured        latency + the matmul/attention/KV-write split, path picker
-//	PredictedLatency    study.Predictions     model, hardware and mode pickers: latency and speedup
-//	                                          against context, generation speedup against model size
+//	PredictedLatency    study.Predictions     model, hardware and engine pickers: latency and speedup
+//	                                          against context, generation speedup against model size,
+//	                                          each predicted curve shaded with its validated band
+//	SlidingWindow       study.SparseStudy     engine picker: a sliding-window model against dense ones
+//	HowFarToTrust       study.TrustStudy      predicted against published on log axes, the ×1.25 lines,
+//	                                          coloured by engine, beside kvsim validate's summary
 //	ModelVsMeasurement  study.CPUComparison   this-cpu prediction vs measurement, error per step
 //	KVMemory, KVTable   study.KVStudy         KV per token and against context; what fits on the devices
 //	CacheSize           study.CacheStudy      capacity slider: hit rate, memory and evictions over time;
 //	                                          hit rate and TTFT saved against capacity
 //	BoundedCache        study.BoundedStudy    capacity slider: recompute vs sliding window, time and quality
 //	EnvironmentTable, MetricsTable            study.Results
-//	FindingsTable       []study.Finding
+//	FindingsTable       []study.Finding       claim, verdict, the engine it assumes, evidence
 //
 // Sections lists the notebook's sections with their figures, and Page lays
 // them out as `kvsim report`'s page: a section is edited in one place.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"kvcache/kvsim/cost"
 	"kvcache/kvsim/study"
 	"kvcache/widgets"
 )
@@ -97,9 +99,13 @@ type chart struct {
 	} `json:"yAxis"`
 	Series []struct {
 		Name string `json:"name"`
+		Type string `json:"type"`
+		ID   string `json:"id"`
 		Data []struct {
 			Value any `json:"value"`
-		} `json:"data"`
+		} `json:"-"`
+		Raw     [][]any         `json:"-"` // band series: plain [y, x] pairs
+		RawData json.RawMessage `json:"data"`
 	} `json:"series"`
 }
 
@@ -109,7 +115,25 @@ func decode(t *testing.T, raw json.RawMessage) chart {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
+	for i := range c.Series {
+		s := &c.Series[i]
+		if err := json.Unmarshal(s.RawData, &s.Data); err != nil {
+			if err := json.Unmarshal(s.RawData, &s.Raw); err != nil {
+				t.Fatalf("series %q data: %v", s.Name, err)
+			}
+		}
+	}
 	return c
+}
+
+// xValues returns a series' x values.
+func xValues(t *testing.T, c chart, series int) []float64 {
+	t.Helper()
+	var xs []float64
+	for _, d := range c.Series[series].Data {
+		xs = append(xs, d.Value.([]any)[0].(float64))
+	}
+	return xs
 }
 
 // hasUnit says an axis name carries a unit in brackets.
@@ -151,26 +175,31 @@ func tinyLab(t *testing.T) *study.Lab {
 func TestPredictedLatency(t *testing.T) {
 	lab := tinyLab(t)
 	s := lab.PredictSettings()
-	s.Models, s.Hardware = s.Models[:3], s.Hardware[:2] // gpt3-125m, -350m, -760m on a100-40gb, a100-80gb
-	s.StartModel, s.StartHardware = s.Models[1].Name, s.Hardware[1].Name
+	s.Models, s.Hardware = s.Models[:3], s.Hardware[:2] // gpt3-125m, -350m, -760m on a100-80gb, h100-sxm
+	s.Engines = []string{"pytorch-eager", "vllm"}
+	s.StartModel, s.StartHardware, s.StartEngine = s.Models[1].Name, s.Hardware[1].Name, "vllm"
 	p, err := study.Predict(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pn := render(t, PredictedLatency(p))
-	if len(pn.Controls) != 3 || len(pn.States) != 3*2*2 || len(pn.Views) != 3 {
+	if len(pn.Controls) != 3 || len(pn.States) != 3*2*2 || len(pn.Views) != 5 {
 		t.Fatalf("%d controls, %d states, %d views", len(pn.Controls), len(pn.States), len(pn.Views))
 	}
-	if pn.Controls[0].Start != 1 || pn.Controls[1].Start != 1 {
-		t.Errorf("pickers start at %d, %d; want the second model on the second hardware", pn.Controls[0].Start, pn.Controls[1].Start)
+	if pn.Controls[0].Start != 1 || pn.Controls[1].Start != 1 || pn.Controls[2].Start != 1 || !strings.HasPrefix(pn.Controls[2].Labels[0], "pytorch-eager") {
+		t.Errorf("pickers start at %d, %d, %d (%v); want the second model on the second hardware under vllm", pn.Controls[0].Start, pn.Controls[1].Start, pn.Controls[2].Start, pn.Controls[2].Labels)
 	}
-	// The size chart depends on hardware and mode only: 4 options, not 12.
+	// The size chart depends on hardware and engine only: 4 options, not 12.
 	sizes := map[int]bool{}
 	for _, row := range pn.States {
-		sizes[row[2]] = true
+		sizes[row[4]] = true
 	}
 	if len(sizes) != 4 {
 		t.Errorf("%d distinct size charts, want 4", len(sizes))
+	}
+	// The engine picker changes the curves (states run model, hardware, engine: the last fastest).
+	if pn.States[0][0] == pn.States[1][0] || pn.States[0][1] == pn.States[1][1] {
+		t.Error("the engine picker does not change the latency and speedup charts")
 	}
 	for _, raw := range pn.Options {
 		c := decode(t, raw)
@@ -178,12 +207,140 @@ func TestPredictedLatency(t *testing.T) {
 			t.Errorf("%q: axes %q, %q lack units", c.Title.Text, c.XAxis[0].Name, c.YAxis[0].Name)
 		}
 	}
-	// The chart draws the study's points.
-	c := decode(t, pn.Options[pn.States[0][0]])
-	cached, uncached := points(t, c, 0), points(t, c, 1)
-	curve := p.Curves[0][0][0]
-	if n := len(cached); n != 5 || cached[n-1] != study.Round4(1e3*curve.Points[n-1].CachedSeconds) || !(uncached[n-1] > cached[n-1]) {
-		t.Errorf("latency points cached %v uncached %v", cached, uncached)
+	// The chart draws the study's points, and around each curve its band:
+	// the predicted time over the band's high and low ratios.
+	for e, eng := range p.Engines {
+		c := decode(t, pn.Options[pn.States[e][0]]) // model 0 on hardware 0
+		cached, uncached := points(t, c, 0), points(t, c, 1)
+		curve, b := p.Curves[0][0][e], p.Band(0, e)
+		n := len(cached)
+		if n != 5 || cached[n-1] != study.Round4(1e3*curve.Points[n-1].CachedSeconds) || !(uncached[n-1] > cached[n-1]) {
+			t.Errorf("%s: latency points cached %v uncached %v", eng, cached, uncached)
+		}
+		if b.DecodeCached.Cases == 0 || b.Prefill.Cases == 0 {
+			t.Fatalf("%s has no band: %+v", eng, b)
+		}
+		if len(c.Series) != 6 || c.Series[2].Name != "likely measured, with" || c.Series[4].Name != "likely measured, without" {
+			t.Fatalf("%s: series %v, want two curves and two bands of two series", eng, seriesNames(c))
+		}
+		low, width := bandPoints(t, c, 2), bandPoints(t, c, 3)
+		for i := range n {
+			lo, hi := b.DecodeCached.Range(1e3 * curve.Points[i].CachedSeconds)
+			if !near(low[i], lo) || !near(low[i]+width[i], hi) {
+				t.Errorf("%s point %d: band %g to %g, want %g to %g", eng, i, low[i], low[i]+width[i], lo, hi)
+			}
+		}
+		if got := strings.Join(pn.HTML, ""); !strings.Contains(got, "likely measured") || !strings.Contains(got, "Bands of "+eng) {
+			t.Errorf("%s: the sentences do not give the bands", eng)
+		}
+	}
+	// The speedup chart carries its band too.
+	if c := decode(t, pn.Options[pn.States[0][1]]); len(c.Series) != 3 {
+		t.Errorf("speedup chart series %v", seriesNames(c))
+	}
+}
+
+func seriesNames(c chart) []string {
+	var out []string
+	for _, s := range c.Series {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// bandPoints returns a band series' y values (plain [y, x] pairs).
+func bandPoints(t *testing.T, c chart, series int) []float64 {
+	t.Helper()
+	var ys []float64
+	for _, d := range c.Series[series].Raw {
+		y, ok := d[0].(float64)
+		if !ok {
+			y = math.NaN()
+		}
+		ys = append(ys, y)
+	}
+	return ys
+}
+
+// near: within chart rounding (4 significant digits).
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-3*math.Abs(b) }
+
+func TestHowFarToTrust(t *testing.T) {
+	tr, err := study.Trust(ctx, study.TrustSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := render(t, HowFarToTrust(tr))
+	if len(pn.Views) != 2 || len(pn.States) != 1 || pn.Views[1].Type != "html" {
+		t.Fatalf("views %+v", pn.Views)
+	}
+	c := decode(t, pn.Options[0])
+	if c.XAxis[0].Type != "log" {
+		t.Errorf("x axis %+v", c.XAxis[0])
+	}
+	// Every point is a validation case: (measured, predicted) as times, in
+	// the series of its engine; and every scored case is drawn once.
+	want := map[string]int{}
+	for _, r := range tr.Cases {
+		if r.Error == "" {
+			want[fmt.Sprintf("%s %.4g %.4g", r.Engine, r.MeasuredS, r.PredictedS)]++
+		}
+	}
+	got, lines := map[string]int{}, 0
+	for _, sr := range c.Series {
+		if sr.Type == "line" {
+			lines++
+			continue
+		}
+		for _, d := range sr.Data {
+			v := d.Value.([]any)
+			got[fmt.Sprintf("%s %.4g %.4g", sr.Name, v[0].(float64), v[1].(float64))]++
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) < 40 {
+		t.Errorf("points %v\nwant the cases %v", got, want)
+	}
+	// The diagonal and the x1.25 lines.
+	if lines != 3 {
+		t.Errorf("%d lines, want predicted = measured and x1.25 either way", lines)
+	}
+	for i, sr := range c.Series {
+		if strings.Contains(sr.Name, "either way") {
+			xs, ys := xValues(t, c, i), points(t, c, i)
+			if r := ys[1] / xs[1]; !near(r, 1.25) && !near(r, 0.8) {
+				t.Errorf("%s: y/x = %g", sr.Name, r)
+			}
+		}
+	}
+	table := pn.HTML[pn.States[0][1]]
+	for _, s := range []string{"covered: scored", "not covered: listed", fmt.Sprint(len(tr.Unsupported)), "engine vllm", "regime batch-1 decode"} {
+		if !strings.Contains(table, s) {
+			t.Errorf("summary table lacks %q", s)
+		}
+	}
+}
+
+func TestSlidingWindow(t *testing.T) {
+	lab := tinyLab(t)
+	s := lab.SparseSettings()
+	s.Engines = []string{"pytorch-eager", "vllm"}
+	sp, err := study.Sparse(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := render(t, SlidingWindow(sp))
+	if len(pn.Controls) != 1 || len(pn.States) != 2 || pn.Controls[0].Start != 1 || pn.States[0][0] == pn.States[1][0] {
+		t.Fatalf("controls %+v states %v", pn.Controls, pn.States)
+	}
+	c := decode(t, pn.Options[pn.States[1][1]])
+	names := strings.Join(seriesNames(c), "|")
+	for _, want := range []string{"mistral-7b (GQA 8/32 + window 4096)", "mistral-7b, likely measured", "llama3-8b, past its trained length"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("speedup chart lacks %q: %s", want, names)
+		}
+	}
+	if !strings.Contains(strings.Join(pn.HTML, ""), "likely measured") {
+		t.Error("the sentence gives no band")
 	}
 }
 
@@ -248,6 +405,13 @@ func TestCacheSize(t *testing.T) {
 	hit := decode(t, pn.Options[pn.States[0][2]])
 	if !hasUnit(hit.XAxis[0].Name) || hit.XAxis[0].Type != "log" {
 		t.Errorf("hit-rate x axis %+v", hit.XAxis[0])
+	}
+	// TTFT saved is predicted: its chart draws the engine's prefill band and the sentence gives it.
+	if names := seriesNames(decode(t, pn.Options[pn.States[0][3]])); !slices.Contains(names, "TTFT saved, likely measured") || st.PrefillBand.Cases == 0 {
+		t.Errorf("TTFT chart series %v, band %+v", names, st.PrefillBand)
+	}
+	if !strings.Contains(strings.Join(pn.HTML, ""), "predicted with "+st.Engine) {
+		t.Error("the cache sentence does not say which engine predicts TTFT saved")
 	}
 	if !strings.Contains(strings.Join(pn.HTML, ""), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) && !strings.Contains(string(pn.Options[pn.States[0][3]]), fmt.Sprintf("%d× %s", st.TP, st.Hardware)) {
 		t.Errorf("the TTFT chart does not say which devices time the prefills (%d× %s)", st.TP, st.Hardware)
@@ -340,8 +504,8 @@ func TestPageHasEverySection(t *testing.T) {
 		}
 	}
 	// Only the KV study ran: the others say they are missing, the KV ones draw.
-	if n := strings.Count(html, "Not computed"); n != 5 {
-		t.Errorf("%d missing figures, want 5 (measured, predicted, comparison, cache, bounded)", n)
+	if n := strings.Count(html, "Not computed"); n != 7 {
+		t.Errorf("%d missing figures, want 7 (measured, predicted, sparse, trust, comparison, cache, bounded)", n)
 	}
 	if !strings.Contains(html, "How much context fits") || strings.Contains(html, "kvw-error") {
 		t.Error("the KV figures did not draw")
@@ -356,3 +520,16 @@ func TestFindingsTableColoursVerdicts(t *testing.T) {
 }
 
 var _ widgets.Widget = (*widgets.Explorer)(nil)
+
+// A band follows its curve through zero (a cache too small to hit saves
+// no time) and is absent only when there is no band.
+func TestBandEdges(t *testing.T) {
+	b := cost.Band{Low: 0.5, High: 2, Cases: 10}
+	lo, hi := bandEdges([]float64{0, 4, math.NaN()}, b.Range)
+	if lo == nil || lo[0] != 0 || hi[0] != 0 || lo[1] != 2 || hi[1] != 8 || !math.IsNaN(lo[2]) {
+		t.Errorf("edges %v %v", lo, hi)
+	}
+	if lo, _ := bandEdges([]float64{4}, cost.Band{}.Range); lo != nil {
+		t.Errorf("no band drew %v", lo)
+	}
+}

@@ -25,9 +25,14 @@ func Sections() []Section {
 		}},
 		{"2. Measured on this CPU", "A real float32 transformer generates tokens with a KV cache and again without one; every token is timed.",
 			func(rep study.Report) []widgets.Widget { return figure(rep.Measured, MeasuredLatency) }},
-		{"3. Predicted for big models", "A roofline cost model prices each step from FLOPs, bytes and kernel launches on datasheet hardware; below, the same model on this CPU beside the measurement.",
+		{"3. Predicted for big models", "A roofline cost model prices each step from FLOPs, bytes and kernel launches on datasheet hardware, as each engine runs it; " +
+			"the shading around every predicted curve is what a measurement would likely show. Then a sliding-window model against dense ones at long context, " +
+			"how far the predictions are from published measurements, and the same model on this CPU beside the measurement.",
 			func(rep study.Report) []widgets.Widget {
-				return append(figure(rep.Predictions, PredictedLatency), figure(rep.CPU, ModelVsMeasurement)...)
+				out := figure(rep.Predictions, PredictedLatency)
+				out = append(out, figure(rep.Sparse, SlidingWindow)...)
+				out = append(out, figure(rep.Trust, HowFarToTrust)...)
+				return append(out, figure(rep.CPU, ModelVsMeasurement)...)
 			}},
 		{"4. KV memory across architectures", "", func(rep study.Report) []widgets.Widget {
 			return append(figure(rep.KV, KVMemory), figure(rep.KV, KVTable)...)

@@ -26,5 +26,7 @@ func MetricsTable(r study.Results) *widgets.Table {
 // (coloured) and the evidence.
 func FindingsTable(fs []study.Finding) *widgets.Table {
 	return widgets.NewTable(study.FindingsTable(fs)).
-		Note("Every verdict is computed from the numbers above; rerun with other picks and it may change.")
+		Note("Every verdict is computed from the numbers above; rerun with other picks and it may change. " +
+			"A claim about speed is checked under each engine of section 3 (and on this CPU where it was measured): " +
+			"\"depends on the engine\" says under which it holds.")
 }

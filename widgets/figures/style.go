@@ -72,6 +72,18 @@ func (p plot) add(name string, xs, ys []float64, st style) plot {
 	return p
 }
 
+// band shades, around ys (NaN: a gap), the range edge gives each value
+// (a prediction's likely measured range); nothing when edge has no band.
+// The values are ms or x: the band's edges scale with them.
+func (p plot) band(name string, xs, ys []float64, edge func(float64) (lo, hi float64), color string) plot {
+	lo, hi := bandEdges(ys, edge)
+	if lo == nil {
+		return p
+	}
+	p.Band(name, rounded(xs), lo, hi, color)
+	return p
+}
+
 // markX draws a fixed dashed vertical line labelled text at x on the last
 // series (Explorer markers use series 0).
 func (p plot) markX(x float64, text, color string) plot {
@@ -139,9 +151,9 @@ func rounded(xs []float64) []float64 {
 // legendRows lets a legend wrap onto several rows under the chart, leaving
 // bottom pixels for the axis name and the legend.
 func (p plot) legendRows(bottom int) plot {
-	p.Line().SetGlobalOptions(
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "4", Type: "plain"}),
-		charts.WithGridOpts(opts.Grid{Left: "88", Right: "40", Top: "56", Bottom: strconv.Itoa(bottom)}))
+	p.Line().SetGlobalOptions(charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "4", Type: "plain"}))
+	// Replace the frame's grid: WithGridOpts appends one, which the axes (on grid 0) ignore.
+	p.Line().GridList = []opts.Grid{{Left: "88", Right: "40", Top: "56", Bottom: strconv.Itoa(bottom)}}
 	return p
 }
 
