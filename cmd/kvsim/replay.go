@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -28,6 +29,12 @@ and eviction policy. Capacities run in parallel.
   kvsim replay --workload rag --capacity-bytes 8GiB --model llama3-8b --block-tokens 16
   kvsim replay --workload rag --block-sizes 16,64,256,1024
 
+Over cache tiers and serving instances (--tiers; kvsim/sim/doc.go defines the terms):
+
+  kvsim replay --trace mooncake_conversation_trace.jsonl --tiers hbm:20GiB,dram:256GiB,ssd:2TiB \
+      --instances 4 --router cache-aware --model llama3-70b --hardware h100-sxm
+  kvsim replay --workload multi-turn --tiers hbm:1000blocks,dram:4000blocks --instances 8 --shared
+
 Workloads: ` + "%s" + `.
 
 `
@@ -52,8 +59,9 @@ func runReplay(args []string, e *env) error {
 	hwName := f.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
 	hwFile := addHardwareFileFlag(f)
 	timed := f.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
-	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy")
+	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy (with --tiers: one object, the replay)")
 	timedOpts := addTimedFlags(f.FlagSet)
+	tieredOpts := addTieredFlags(f.FlagSet)
 	if _, err := f.parse(args, e, 0, "give the trace with --trace FILE"); err != nil {
 		return err
 	}
@@ -84,6 +92,10 @@ func runReplay(args []string, e *env) error {
 		return err
 	}
 	defer csvFile.discard()
+	tiers, err := tieredOpts.check(f, evictions)
+	if err != nil {
+		return err
+	}
 	if *belady && !slices.Contains(evictions, cache.BeladyName) {
 		evictions = append(evictions, cache.BeladyName)
 	}
@@ -92,7 +104,7 @@ func runReplay(args []string, e *env) error {
 		return runBlockSizes(e, src, *blockSizes, evictions[0], *asJSON)
 	}
 	s := study.ReplaySettings{Workload: src, Evictions: evictions, Timed: *timed, Serving: timedOpts.serving()}
-	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil {
+	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil && !tieredOpts.on() {
 		return err
 	}
 	if *modelName != "" {
@@ -119,6 +131,9 @@ func runReplay(args []string, e *env) error {
 			return err
 		}
 		s.Hardware = &hw
+	}
+	if tieredOpts.on() {
+		return runTiered(e, tieredOpts, tiers, s, *asJSON)
 	}
 	res, err := study.Replay(e.context(), s)
 	if err != nil {
@@ -246,12 +261,8 @@ func runBlockSizes(e *env, src study.Source, list, policy string, asJSON bool) e
 }
 
 func writeReplay(e *env, r study.ReplayResult, timed bool) error {
-	w, st := e.stdout, r.Stats
-	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
-		r.Workload, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+	w := e.stdout
+	writeWorkloadLine(w, r.Workload, r.Stats, r.Notes)
 	if r.Hardware != "" {
 		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
 	}
@@ -260,4 +271,13 @@ func writeReplay(e *env, r study.ReplayResult, timed bool) error {
 		return report.ServeTable(r.Workload, r.Served).WriteText(w)
 	}
 	return report.ReplayTable(r.Rows, r.BytesPerBlock > 0, r.Hardware != "").WriteText(w)
+}
+
+// writeWorkloadLine says what was replayed, with the workload's notes.
+func writeWorkloadLine(w io.Writer, name string, st workload.Stats, notes []string) {
+	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
+		name, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }

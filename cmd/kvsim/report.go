@@ -48,6 +48,8 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
 	cacheTokens := f.String("cache-tokens", joinInts(sz.CacheTokens), "section 6: bounded cache capacities in tokens (`N[,N...]`)")
 	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, "section 5: capacities of the slider (`N`)")
+	f.IntVar(&sz.TierPoints, "tier-capacities", sz.TierPoints, "section 5b: GPU-memory capacities of the tiers slider (`N`)")
+	f.IntVar(&sz.ServedRequests, "served-requests", sz.ServedRequests, "section 5c: the workload's first `N` requests served in time")
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
@@ -58,7 +60,8 @@ func runReport(args []string, e *env) error {
 		return usagef("give --workload NAME or --trace FILE, not both")
 	}
 	if err := atLeast(minimum{"prompt", sz.Prompt, 1}, minimum{"new", sz.New, 2}, minimum{"long-prompt", sz.LongPrompt, 1},
-		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}); err != nil {
+		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}, minimum{"tier-capacities", sz.TierPoints, 2},
+		minimum{"served-requests", sz.ServedRequests, 1}); err != nil {
 		return err
 	}
 	var err error

@@ -10,7 +10,7 @@ import (
 )
 
 // tinyReport are report flags that make every study take a fraction of a second.
-var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
+var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--tier-capacities", "2", "--served-requests", "100", "--workload", "few-shot"}
 
 // tiny is one run of kvsim report with the default picks and tinyReport,
 // shared by the tests that read what it wrote.
@@ -56,7 +56,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/tiers.json", "data/latency.json", "data/bounded.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -75,11 +75,12 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
 		t.Errorf("the page carries the chart library %d times, want once", n)
 	}
-	// Section 2: 2 charts, 3: 3 + 2, 4: 2, 5: 4, 6: 4.
-	if n := strings.Count(string(html), `class="kvw-chart"`); n != 17 {
-		t.Errorf("%d charts on the page, want 17", n)
+	// Section 2: 2 charts, 3: 3 + 2, 4: 2, 5: 4, 5b: 3, 5c: 1, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 21 {
+		t.Errorf("%d charts on the page, want 21", n)
 	}
-	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b"} {
+	for _, want := range []string{"1. The chosen models", "5b. Beyond one GPU", "5c. Serving latencies", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)",
+		"A KV cache shared across GPUs", "gpt3-175b"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -92,7 +93,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		Findings []struct{ Claim, Verdict string }
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "kvcache-report.json"))
-	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 5 {
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 6 {
 		t.Fatalf("report JSON: %v, %d metrics, %d findings", err, len(rep.Metrics), len(rep.Findings))
 	}
 	for _, f := range rep.Findings {
@@ -113,6 +114,8 @@ func TestReportBadFlags(t *testing.T) {
 		{[]string{"report", "--out", dir, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"report", "--out", dir, "--prompt", "0"}, 2, "--prompt 0: give at least 1"},
 		{[]string{"report", "--out", dir, "--capacities", "1"}, 2, "--capacities 1"},
+		{[]string{"report", "--out", dir, "--tier-capacities", "1"}, 2, "--tier-capacities 1"},
+		{[]string{"report", "--out", dir, "--served-requests", "0"}, 2, "--served-requests 0"},
 		{[]string{"report", "--out", dir, "--cache-tokens", "8,x"}, 2, `--cache-tokens "x"`},
 		{[]string{"report", "--out", dir, "--trace", "t.jsonl", "--workload", "rag"}, 2, "not both"},
 		{[]string{"report", "--out", dir, "--model", "gpt-5"}, 1, `unknown model "gpt-5"`},

@@ -29,10 +29,11 @@ type Finding struct {
 // LittleGain is the speedup under which a cache "gains little".
 const LittleGain = 1.5
 
-// Findings checks five common claims against r. Every verdict is computed
+// Findings checks six common claims against r. Every verdict is computed
 // from the numbers; a claim whose section did not run is NotTested.
 func Findings(r Results) []Finding {
-	return []Finding{biggerGainMore(r), gpt3Gains(r), smallGainLittle(r), sweetSpot(r), gqaBetter(r)}
+	return []Finding{biggerGainMore(r), gpt3Gains(r), smallGainLittle(r), sweetSpot(r), gqaBetter(r),
+		cacheSharing(r)}
 }
 
 // index locates a hardware and a mode in the predictions.

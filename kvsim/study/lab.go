@@ -123,6 +123,12 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	if _, err := Run(ctx, l, Cache, l.CacheSettings()); err != nil {
 		return Results{}, err
 	}
+	if _, err := Run(ctx, l, Tiers, l.TiersSettings()); err != nil {
+		return Results{}, err
+	}
+	if _, err := Run(ctx, l, Latency, l.LatencySettings()); err != nil {
+		return Results{}, err
+	}
 	if _, err := Run(ctx, l, Bounded, l.BoundedSettings()); err != nil {
 		return Results{}, err
 	}

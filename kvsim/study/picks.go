@@ -32,15 +32,18 @@ type Sizes struct {
 	CapacityPoints      int   // section 5: positions of the capacity slider
 	SeriesPoints        int   // section 5: points of each time series
 	ContextPoints       int   // section 3: contexts per latency curve
+	TierPoints          int   // section 5b: positions of the hbm capacity slider
+	ServedRequests      int   // section 5c: requests of the timed replay (the workload's first)
 }
 
 // DefaultSizes run the notebook top to bottom in well under a minute on
 // two cores: a 16-token prompt + 176 new tokens (section 2), 8 + 184 tokens
 // with caches of 16 to 160 tokens (section 6), 40 capacities of 120 points
-// (section 5), 24 contexts per curve (section 3).
+// (section 5), 24 contexts per curve (section 3), 8 hbm capacities (section
+// 5b) and the first 1,000 requests served in time (section 5c).
 func DefaultSizes() Sizes {
 	return Sizes{Prompt: 16, New: 176, LongPrompt: 8, LongNew: 184, CacheTokens: []int{16, 32, 64, 96, 128, 160},
-		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24}
+		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24, TierPoints: 8, ServedRequests: 1000}
 }
 
 func (s Sizes) withDefaults() Sizes {
@@ -53,6 +56,8 @@ func (s Sizes) withDefaults() Sizes {
 	s.CapacityPoints = orDefault(s.CapacityPoints, d.CapacityPoints)
 	s.SeriesPoints = orDefault(s.SeriesPoints, d.SeriesPoints)
 	s.ContextPoints = orDefault(s.ContextPoints, d.ContextPoints)
+	s.TierPoints = orDefault(s.TierPoints, d.TierPoints)
+	s.ServedRequests = orDefault(s.ServedRequests, d.ServedRequests)
 	return s
 }
 

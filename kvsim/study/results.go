@@ -24,6 +24,8 @@ type Results struct {
 	Predictions *Predictions   `json:"-"` // large: its own data file
 	KV          *KVStudy       `json:"-"`
 	Cache       *CacheStudy    `json:"-"`
+	Tiers       *TiersStudy    `json:"-"`
+	Latency     *LatencyStudy  `json:"-"`
 	Bounded     *BoundedStudy  `json:"-"`
 	Chosen      Chosen         `json:"-"` // section 1
 	Missing     []string       `json:"missing,omitempty"`
@@ -48,6 +50,8 @@ func (l *Lab) Results() (Results, error) {
 	r.CPU = loadInto[CPUComparison](l, &r)
 	r.KV = loadInto[KVStudy](l, &r)
 	r.Cache = loadInto[CacheStudy](l, &r)
+	r.Tiers = loadInto[TiersStudy](l, &r)
+	r.Latency = loadInto[LatencyStudy](l, &r)
 	r.Bounded = loadInto[BoundedStudy](l, &r)
 	if r.CPU != nil && r.CPU.Calibration.Validate() == nil {
 		r.Environment = environmentWith(r.CPU.Calibration)
@@ -163,6 +167,8 @@ func (r Results) Metrics() []Metric {
 			}
 		}
 	}
+	out = append(out, r.tiersMetrics()...)
+	out = append(out, r.latencyMetrics()...)
 	if b := r.Bounded; b != nil {
 		for i, c := range b.Capacities {
 			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", b.Model, b.Prompt, b.New, c)
