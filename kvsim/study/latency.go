@@ -43,10 +43,20 @@ type LatencyStudy struct {
 	KVDType       model.DType    `json:"kv_dtype"`
 	BytesPerBlock int64          `json:"bytes_per_block"`
 	NodeKVBytes   int64          `json:"node_kv_bytes"` // KV memory the devices leave
-	Capacities    []int          `json:"capacities"`    // blocks; cache.Unbounded for none
+	Bands         LatencyBands   `json:"bands"`
+	Capacities    []int          `json:"capacities"` // blocks; cache.Unbounded for none
 	Schedulers    []string       `json:"schedulers"`
 	Runs          []LatencyRun   `json:"runs"` // capacity-major
 	Provenance
+}
+
+// LatencyBands say how far the cost model's predictions fall from
+// published runs, per latency: TTFT from prefill/TTFT cases, TPOT from
+// batched decode, E2E from end-to-end ones (cost.Band).
+type LatencyBands struct {
+	TTFT cost.Band `json:"ttft"`
+	TPOT cost.Band `json:"tpot"`
+	E2E  cost.Band `json:"e2e"`
 }
 
 // LatencyRun is one timed replay: its summary and the empirical
@@ -141,6 +151,14 @@ func Latency(ctx context.Context, s LatencySettings) (LatencyStudy, error) {
 		return LatencyStudy{}, err
 	}
 	st.TP = tp
+	for _, b := range []struct {
+		band   *cost.Band
+		regime cost.Regime
+	}{{&st.Bands.TTFT, cost.PrefillTTFT}, {&st.Bands.TPOT, cost.DecodeBatched}, {&st.Bands.E2E, cost.EndToEnd}} {
+		if *b.band, err = predictionBand(s.Model, s.Hardware, s.KVDType, tp, b.regime); err != nil {
+			return LatencyStudy{}, err
+		}
+	}
 	fit := kvFit(s.Model, s.Hardware, s.KVDType)
 	st.NodeKVBytes = fit.NodeKVBytes
 	st.Capacities = s.Capacities

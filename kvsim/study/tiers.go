@@ -34,6 +34,7 @@ type TiersSettings struct {
 	Instances      []int         // the instance picker; nil: 1, 2, 4, 8
 	Routers        []string      // the router picker (sim.RouterNames); nil: round-robin, cache-aware
 	Policy         string        // eviction in every tier; "": lru
+	WriteThrough   bool          // store every block placed in hbm in the tier below at once (LMCache, Mooncake), not only when hbm evicts it
 }
 
 // DefaultHierarchies are the tier picker's choices: the GPU alone, then
@@ -61,7 +62,9 @@ type TiersStudy struct {
 	KVDType       model.DType    `json:"kv_dtype"`
 	BytesPerBlock int64          `json:"bytes_per_block"`
 	NodeKVBytes   int64          `json:"node_kv_bytes"` // KV memory one instance's devices leave
+	TTFTBand      cost.Band      `json:"ttft_band"`     // how far the cost model's prefill/TTFT predictions fall from published runs
 	Policy        string         `json:"policy"`
+	WriteThrough  bool           `json:"write_through"`
 
 	Capacities  []int    `json:"capacities"`  // hbm blocks per instance: the slider
 	Hierarchies []string `json:"hierarchies"` // tiers below hbm: the tier picker
@@ -203,7 +206,7 @@ func Tiers(ctx context.Context, s TiersSettings) (TiersStudy, error) {
 	}
 	w = p.Workload()
 	st := TiersStudy{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes, Model: s.Model.Name, Hardware: s.Hardware.Name, KVDType: s.KVDType,
-		Policy: s.Policy, Hierarchies: s.Hierarchies, Instances: s.Instances, Routers: s.Routers, Stores: []string{Private, Shared}}
+		Policy: s.Policy, WriteThrough: s.WriteThrough, Hierarchies: s.Hierarchies, Instances: s.Instances, Routers: s.Routers, Stores: []string{Private, Shared}}
 	if st.BytesPerBlock, err = cache.BlockBytes(s.Model, s.KVDType, w.BlockTokens); err != nil {
 		return TiersStudy{}, fmt.Errorf("study: %w", err)
 	}
@@ -215,6 +218,9 @@ func Tiers(ctx context.Context, s TiersSettings) (TiersStudy, error) {
 		return TiersStudy{}, err
 	}
 	st.TP = tp
+	if st.TTFTBand, err = predictionBand(s.Model, s.Hardware, s.KVDType, tp, cost.PrefillTTFT); err != nil {
+		return TiersStudy{}, err
+	}
 	if st.Capacities, err = SliderCapacities(st.Stats.DistinctBlocks, s.CapacityPoints); err != nil {
 		return TiersStudy{}, err
 	}
@@ -247,6 +253,7 @@ func Tiers(ctx context.Context, s TiersSettings) (TiersStudy, error) {
 							i = len(cfgs)
 							seen[key] = i
 							cfgs = append(cfgs, sim.TieredConfig{Tiers: tiers, Instances: count, Router: router, Shared: shared, Policy: s.Policy,
+								WriteThrough:  s.WriteThrough && len(tiers) > 1,
 								BytesPerBlock: st.BytesPerBlock, Timer: timer, MaxPoints: 1, Seed: s.Workload.Seed})
 						}
 						which[st.Index(c, h, n, r, k)] = i
@@ -293,11 +300,13 @@ func tierRun(r sim.TieredResult) TierRun {
 
 // TiersSettings: the picked workload or trace through the serving model's
 // KV blocks on the lab's hardware, Sizes.TierPoints hbm capacities, the
-// default pickers.
+// default pickers, and write-through, as LMCache and Mooncake store what a
+// prefill computed (with demotion only, a bigger hbm would feed the tiers
+// below less).
 func (l *Lab) TiersSettings() TiersSettings {
 	sz := l.Sizes.withDefaults()
 	return TiersSettings{Workload: l.Picks.Source(), Model: l.Serving, Hardware: l.Hardware, CapacityPoints: sz.TierPoints,
-		Hierarchies: DefaultHierarchies(), Instances: DefaultInstances(), Routers: DefaultRouters()}
+		Hierarchies: DefaultHierarchies(), Instances: DefaultInstances(), Routers: DefaultRouters(), WriteThrough: true}
 }
 
 // tiersMetrics are section 5b's headline numbers: at the capacity the
@@ -336,4 +345,18 @@ func (r Results) tiersMetrics() []Metric {
 		}
 	}
 	return out
+}
+
+// predictionBand is the validated band of the cost model's predictions in
+// regime for the engine it prices model on tp devices of hw with.
+func predictionBand(m model.Spec, hw cost.Hardware, dtype model.DType, tp int, regime cost.Regime) (cost.Band, error) {
+	p, err := cost.New(m, hw, cost.Options{DType: dtype, TP: tp, AllowLongContext: true})
+	if err != nil {
+		return cost.Band{}, fmt.Errorf("study: %w", err)
+	}
+	b, err := cost.PublishedBand(p.Engine().Name, regime)
+	if err != nil {
+		return cost.Band{}, fmt.Errorf("study: %w", err)
+	}
+	return b, nil
 }

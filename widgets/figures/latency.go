@@ -69,8 +69,9 @@ func LatencyCDF(st study.LatencyStudy) *widgets.Explorer {
 		}, widgets.Size("100%", "380px")).
 		Table(func(at widgets.At) report.Table {
 			m, v := at.Index("metric"), views[at.Index("compare")]
+			band := [...]func(float64) (float64, float64){st.Bands.TTFT.Range, st.Bands.TPOT.Range, st.Bands.E2E.Range}[m]
 			t := report.Table{Title: metrics[m] + " percentiles", Columns: []report.Column{{Name: "run"}, {Name: "token hits", Unit: "%"},
-				{Name: "mean"}, {Name: "p50"}, {Name: "p90"}, {Name: "p99"}, {Name: "ITL p99"}, {Name: "completed"}, {Name: "rejected"}, {Name: "stalls"}}}
+				{Name: "mean"}, {Name: "p50"}, {Name: "p50 by the band"}, {Name: "p90"}, {Name: "p99"}, {Name: "ITL p99"}, {Name: "completed"}, {Name: "rejected"}, {Name: "stalls"}}}
 			for _, cs := range v.runs {
 				run := st.Run(cs[0], cs[1])
 				sv := run.Serving
@@ -78,7 +79,12 @@ func LatencyCDF(st study.LatencyStudy) *widgets.Explorer {
 					{sv.MeanTTFTSeconds, sv.P50TTFTSeconds, sv.P90TTFTSeconds, sv.P99TTFTSeconds},
 					{sv.MeanTPOTSeconds, sv.P50TPOTSeconds, sv.P90TPOTSeconds, sv.P99TPOTSeconds},
 					{sv.MeanE2ESeconds, sv.P50E2ESeconds, sv.P90E2ESeconds, sv.P99E2ESeconds}}[m]
-				t.AddRow(v.by(cs[0], cs[1]), report.Percent2(run.TokenHitRate), units.Seconds(p[0]), units.Seconds(p[1]), units.Seconds(p[2]), units.Seconds(p[3]),
+				lo, hi := band(p[1])
+				within := "-"
+				if hi > 0 {
+					within = units.Seconds(lo) + "-" + units.Seconds(hi)
+				}
+				t.AddRow(v.by(cs[0], cs[1]), report.Percent2(run.TokenHitRate), units.Seconds(p[0]), units.Seconds(p[1]), within, units.Seconds(p[2]), units.Seconds(p[3]),
 					units.Seconds(sv.P99ITLSeconds), fmt.Sprint(sv.Completed), fmt.Sprint(sv.Rejected), fmt.Sprint(sv.CapacityStalls))
 			}
 			return t
@@ -86,5 +92,7 @@ func LatencyCDF(st study.LatencyStudy) *widgets.Explorer {
 		Note("TTFT: arrival to first token, queueing included; TPOT: a request's mean gap between output tokens; E2E: arrival to last token (kvsim/sim/doc.go). " +
 			"Cache sizes: the KV memory the devices leave, 4× and 16× that (as if the GPU held more), and unbounded; the cache also holds the running requests' blocks, " +
 			"so a small one makes requests wait (stalls). Rejected: a request larger than the whole cache. Schedulers: prefill-first runs whole prefills before decodes; " +
-			"chunked-prefill mixes prefill chunks into decode steps (Sarathi-Serve).")
+			"chunked-prefill mixes prefill chunks into decode steps (Sarathi-Serve). " +
+			fmt.Sprintf("Times are the cost model's; p50 by the band is the measured range its validated band suggests (TTFT: %s; TPOT: %s; E2E: %s).",
+				st.Bands.TTFT, st.Bands.TPOT, st.Bands.E2E))
 }

@@ -43,10 +43,10 @@ func CacheTiers(st study.TiersStudy) *widgets.Explorer {
 		Caption(fmt.Sprintf("%s over serving instances: %s KV blocks of %d tokens (%s each), prefills timed on %d× %s per instance",
 			st.Workload, st.Model, st.Stats.BlockTokens, units.Bytes(float64(st.BytesPerBlock)), st.TP, st.Hardware)).
 		Slider("hbm", "GPU memory per instance", caps, func(v float64) string { return label(indexOf(caps, v)) }).
+		Select("store", "Store below hbm", st.Stores).
 		Select("tiers", "Tiers", hier).
 		Select("inst", "Instances", inst).
-		Select("router", "Router", st.Routers).
-		Select("store", "Tiers below hbm", st.Stores)
+		Select("router", "Router", st.Routers)
 	if len(st.Runs) != len(caps)*len(hier)*len(inst)*len(st.Routers)*len(st.Stores) || len(caps) == 0 {
 		return e.Fragment(func(widgets.At) string { return "<p>The tiers study is empty: run study.Tiers first.</p>" })
 	}
@@ -66,15 +66,16 @@ func CacheTiers(st study.TiersStudy) *widgets.Explorer {
 		Chart(func(at widgets.At) widgets.Charter {
 			h, n, r, s := pick(at)
 			return ttftAgainstGPUMemory(st, caps, h, n, r, s)
-		}, widgets.MarkX("hbm"), widgets.Size("49%", "380px")).
+		}, widgets.MarkX("hbm"), widgets.Size("100%", "360px")).
 		Fragment(func(at widgets.At) string {
 			h, n, r, s := pick(at)
 			return tiersSentence(st, at.Index("hbm"), h, n, r, s, label)
 		}).
 		Note(fmt.Sprintf("Reuse = prompt blocks served from a cache (in GPU memory, or loaded from a tier below when that beats recomputing) / prompt blocks; "+
 			"kvsim/sim/doc.go defines the terms. Each instance has the tiers picked; a shared store pools every instance's share (N × each tier) and serves them all. "+
-			"TTFT: each instance is a FCFS prefill queue (Mooncake's prefill instances), %s on %d× %s; loads at the links' peak bandwidth (lower bounds). "+
-			"%d combinations from %d replays.", st.Model, st.TP, st.Hardware, len(st.Runs), st.Replays))
+			writeThrough(st.WriteThrough)+
+			"TTFT: each instance is a FCFS prefill queue (Mooncake's prefill instances), %s on %d× %s; loads at the links' peak bandwidth (lower bounds); "+
+			"the cost model's TTFT predictions are %s. %d combinations from %d replays.", st.Model, st.TP, st.Hardware, st.TTFTBand.String(), len(st.Runs), st.Replays))
 }
 
 // startCapacity is the slider position nearest the memory one instance's
@@ -112,7 +113,7 @@ func reuseAgainstCapacity(st study.TiersStudy, caps []float64, h, n, r int) widg
 		alone[c], priv[c], shared[c] = 100*p.GPUHitRate, 100*p.HitRate, 100*st.Run(c, h, n, r, 1).HitRate
 	}
 	count := st.Instances[n]
-	pl := newPlot(fmt.Sprintf("Reuse with %d instances, %s, %s", count, study.HierarchyLabel(st.Hierarchies[h]), st.Routers[r]),
+	pl := newPlot(fmt.Sprintf("Reuse: %d instances, %s routing", count, st.Routers[r]),
 		widgets.Axis{Name: "GPU memory per instance", Unit: "GiB", Log: true}, widgets.Axis{Name: "Prompt blocks reused", Unit: "%"}).
 		add("most any cache reuses", caps, most, style{color: "#9ca3af", dashed: true, width: 1})
 	if single {
@@ -144,14 +145,14 @@ func reuseByTier(st study.TiersStudy, caps []float64, h, n, r, s int) widgets.Ch
 		if t > 0 {
 			name += " (loaded)"
 		}
-		pl.add(name, caps, ys, style{color: tierColors[tier.Medium], area: "reuse"})
+		pl.add(name, caps, ys, style{color: tierColors[tier.Medium]})
 	}
 	again := make([]float64, len(caps))
 	for c := range caps {
 		run := st.Run(c, h, n, r, s)
 		again[c] = 100 * max(0, run.FoundRate-run.HitRate)
 	}
-	pl.add("found below, recomputed (quicker)", caps, again, style{color: colorRecompute, area: "reuse"})
+	pl.add("found below, recomputed (quicker)", caps, again, style{color: colorRecompute, dashed: true, width: 1.5})
 	return pl.legendRows(104).yRange(0, 100)
 }
 
@@ -197,8 +198,24 @@ func tiersSentence(st study.TiersStudy, c, h, n, r, s int, label func(int) strin
 			out += fmt.Sprintf(" The %s store instead: %s.", st.Stores[1-s], units.Percent(other.HitRate))
 		}
 	}
-	out += fmt.Sprintf(" TTFT p50 %s, p99 %s (GPU memory only: %s, %s; no cache: %s, %s). Load: the busiest instance has %.2f× the mean prefill work.</p>",
-		units.Seconds(run.TTFT.Tiered.P50), units.Seconds(run.TTFT.Tiered.P99), units.Seconds(run.TTFT.NoOffload.P50), units.Seconds(run.TTFT.NoOffload.P99),
+	out += fmt.Sprintf(" TTFT p50 %s%s, p99 %s (GPU memory only: %s, %s; no cache: %s, %s). Load: the busiest instance has %.2f× the mean prefill work.</p>",
+		units.Seconds(run.TTFT.Tiered.P50), bandRange(st.TTFTBand.Range(run.TTFT.Tiered.P50)), units.Seconds(run.TTFT.Tiered.P99), units.Seconds(run.TTFT.NoOffload.P50), units.Seconds(run.TTFT.NoOffload.P99),
 		units.Seconds(run.TTFT.NoCache.P50), units.Seconds(run.TTFT.NoCache.P99), run.Balance.WorkMaxOverMean)
 	return out
+}
+
+func writeThrough(on bool) string {
+	if on {
+		return "Every block computed is stored in the tier below hbm at once (write-through, as LMCache and Mooncake do). "
+	}
+	return "A block reaches the tiers below only when hbm evicts it. "
+}
+
+// bandRange is " (band: lo-hi)", the measured times a prediction's
+// validated band suggests (cost.Band.Range), or nothing without a band.
+func bandRange(lo, hi float64) string {
+	if hi == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (band: %s-%s)", units.Seconds(lo), units.Seconds(hi))
 }
