@@ -34,8 +34,8 @@
 // by all, behind a router (sim.ReplayTiered): one run per combination of
 // the notebook's pickers, precomputed for the page (8 hbm capacities x 3
 // hierarchies x 4 instance counts x 2 routers x 2 stores = 384
-// combinations, 264 distinct replays: about 5 s of CPU on the synthetic
-// workload, about 50 s on the conversation trace). Latency serves the
+// combinations, 264 distinct replays: about 6 s of CPU on the synthetic
+// workload, about 33 s on the conversation trace). Latency serves the
 // workload's first requests in time (sim.Serve) at several cache sizes
 // under each scheduler and keeps the distributions of TTFT, TPOT and
 // end-to-end latency (CDF).

@@ -226,8 +226,11 @@ func (r Results) latencyMetrics() []Metric {
 		for _, m := range []struct {
 			name string
 			v    float64
-		}{{"TTFT p50", sv.P50TTFTSeconds}, {"TTFT p99", sv.P99TTFTSeconds}, {"TPOT p50", sv.P50TPOTSeconds}, {"ITL p99", sv.P99ITLSeconds}, {"E2E p99", sv.P99E2ESeconds}} {
-			out = append(out, Metric{Section: sec, Name: fmt.Sprintf("%s at %s", m.name, st.CapacityLabel(c)), Value: m.v, Unit: "s", Conditions: cond})
+			band cost.Band
+		}{{"TTFT p50", sv.P50TTFTSeconds, st.Bands.TTFT}, {"TTFT p99", sv.P99TTFTSeconds, st.Bands.TTFT}, {"TPOT p50", sv.P50TPOTSeconds, st.Bands.TPOT},
+			{"ITL p99", sv.P99ITLSeconds, st.Bands.TPOT}, {"E2E p99", sv.P99E2ESeconds, st.Bands.E2E}} {
+			out = append(out, Metric{Section: sec, Name: fmt.Sprintf("%s at %s", m.name, st.CapacityLabel(c)), Value: m.v, Unit: "s",
+				Conditions: cond + ", predicted: " + m.band.String()})
 		}
 	}
 	return out

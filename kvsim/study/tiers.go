@@ -338,7 +338,7 @@ func (r Results) tiersMetrics() []Metric {
 			cond := fmt.Sprintf("%s, %s routing, %s store", base, router, store)
 			out = append(out, Metric{Section: sec, Name: fmt.Sprintf("block hit rate, %s, %s", router, store), Value: 100 * run.HitRate, Unit: "%", Conditions: cond},
 				Metric{Section: sec, Name: fmt.Sprintf("TTFT p50, %s, %s", router, store), Value: 1e3 * run.TTFT.Tiered.P50, Unit: "ms",
-					Conditions: cond + fmt.Sprintf(", prefill queues on %d× %s", st.TP, st.Hardware)})
+					Conditions: cond + fmt.Sprintf(", prefill queues on %d× %s, predicted: %s", st.TP, st.Hardware, st.TTFTBand)})
 			if s == 0 {
 				out = append(out, Metric{Section: sec, Name: fmt.Sprintf("block hit rate, %s, GPU memory alone", router), Value: 100 * run.GPUHitRate, Unit: "%", Conditions: cond})
 			}
