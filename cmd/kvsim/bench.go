@@ -6,6 +6,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/study"
 )
 
 const benchUsage = `Usage: kvsim bench [--model NAME] [--prompt P] [--new N] [--cache on|off|both]
@@ -43,18 +44,6 @@ func runBench(args []string, e *env) error {
 	if err := atLeast(minimum{"prompt", *prompt, 1}, minimum{"new", *newTokens, 1}); err != nil {
 		return err
 	}
-	switch {
-	case bounds && *cacheTokens <= 0:
-		return usagef("--cache-tokens %d: a cache holds at least 1 token (leave the flag out for an unbounded cache)", *cacheTokens)
-	case boundedGiven && !bounds:
-		return usagef("--bounded needs --cache-tokens: an unbounded cache evicts nothing")
-	case bounds && !boundedGiven:
-		return usagef("--cache-tokens needs --bounded recompute or --bounded window")
-	case *predict && bounds:
-		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
-	case *predict && *newTokens < 2:
-		return usagef("--predict compares decode steps; give --new 2 or more")
-	}
 	mode, err := decoder.ParseCacheMode(*cache)
 	if err != nil {
 		return usagef("%v", err)
@@ -65,21 +54,38 @@ func runBench(args []string, e *env) error {
 			return usagef("%v", err)
 		}
 	}
-	cat, err := loadCatalog(*modelFile)
-	if err != nil {
-		return err
+	switch {
+	case *prompt > cost.MaxContextTokens || *newTokens > cost.MaxContextTokens:
+		return usagef("--prompt %d, --new %d: at most %d tokens each (and together within the model's context)", *prompt, *newTokens, cost.MaxContextTokens)
+	case bounds && *cacheTokens <= 0:
+		return usagef("--cache-tokens %d: a cache holds at least 1 token (leave the flag out for an unbounded cache)", *cacheTokens)
+	case boundedGiven && !bounds:
+		return usagef("--bounded needs --cache-tokens: an unbounded cache evicts nothing")
+	case bounds && !boundedGiven:
+		return usagef("--cache-tokens needs --bounded recompute or --bounded window")
+	case *threads < 0:
+		return usagef("--threads %d: give a number of goroutines, or 0 for one per core", *threads)
+	case mode == decoder.CacheOff && (bounds || f.given["sinks"]):
+		return usagef("--cache off runs without a KV cache, so it has nothing to bound: drop --cache-tokens, --bounded and --sinks, or use --cache on or both")
+	case f.given["sinks"] && policy != decoder.Window:
+		return usagef("--sinks are the tokens a sliding window keeps: they need --bounded window (with --cache-tokens)")
+	case f.given["sinks"] && (*sinks < 1 || *sinks >= *cacheTokens):
+		return usagef("--sinks %d: keep from 1 to %d tokens (fewer than --cache-tokens %d)", *sinks, *cacheTokens-1, *cacheTokens)
+	case bounds && *cacheTokens >= *prompt+*newTokens-1:
+		return usagef("--cache-tokens %d holds all %d positions of this run, so the bounded cache never evicts: give fewer tokens, or leave out --cache-tokens and --bounded",
+			*cacheTokens, *prompt+*newTokens-1)
+	case *predict && bounds:
+		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
+	case *predict && *newTokens < 2:
+		return usagef("--predict compares decode steps; give --new 2 or more")
 	}
-	spec, err := cat.Lookup(*name)
+	spec, err := lookupModel(*modelFile, *name)
 	if err != nil {
 		return err
 	}
 	var pred *cost.Predictor
-	if *predict { // calibrate before the run, as a notebook would
-		hw, err := cost.NewCalibrator(cost.MeasureDecoderKernelsOn(*threads)).Hardware()
-		if err != nil {
-			return err
-		}
-		if pred, err = cost.New(spec, hw, cost.Options{}); err != nil {
+	if *predict {
+		if pred, err = study.BenchPredictor(spec, *threads); err != nil {
 			return err
 		}
 	}
@@ -98,18 +104,10 @@ func runBench(args []string, e *env) error {
 		return err
 	}
 	var cmp []cost.DecodeComparison
-	for _, p := range []struct {
-		run    *decoder.PathResult
-		cached bool
-	}{{res.Cached, true}, {res.Uncached, false}} {
-		if pred == nil || p.run == nil {
-			continue
-		}
-		c, err := pred.CompareDecode(res.Prompt, p.cached, p.run.PerTokenS[1:])
-		if err != nil {
+	if pred != nil {
+		if cmp, err = study.CompareBench(pred, res); err != nil {
 			return err
 		}
-		cmp = append(cmp, c)
 	}
 	if *asJSON {
 		if pred == nil {
@@ -121,25 +119,9 @@ func runBench(args []string, e *env) error {
 			Hardware   cost.Hardware           `json:"prediction_hardware"`
 		}{res, cmp, pred.Hardware()})
 	}
-	if err := report.BenchTable(res).WriteText(e.stdout); err != nil {
-		return err
+	source := ""
+	if pred != nil {
+		source = pred.Hardware().Source
 	}
-	fmt.Fprintln(e.stdout, "\nfirst token = the prompt's prefill; decode tok/s excludes it.")
-	if res.Cached != nil && res.Uncached != nil {
-		fmt.Fprintf(e.stdout, "speedup with the cache: %.2fx; same tokens: %v; max |logit diff| %.3g (%.2g relative)\n",
-			res.Speedup, res.SameTokens, res.MaxAbsLogitDiff, res.MaxRelLogitDiff)
-	}
-	if d := res.Divergence; d != nil {
-		fmt.Fprintf(e.stdout, "window vs full cache (same tokens fed): top-1 agreement %.1f%%, KL mean %.3g max %.3g nats\n",
-			100*d.Top1Agreement, d.MeanKL, d.MaxKL)
-	}
-	if pred == nil {
-		return nil
-	}
-	fmt.Fprintln(e.stdout)
-	if err := report.DecodeComparisonTable(cmp).WriteText(e.stdout); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(e.stdout, "\nlast step = median of the last 8 decode steps. this-cpu: %s\n", pred.Hardware().Source)
-	return err
+	return report.WriteBench(e.stdout, res, cmp, source)
 }

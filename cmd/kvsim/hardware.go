@@ -50,12 +50,5 @@ func runHardware(args []string, e *env) error {
 	if *asJSON {
 		return writeJSON(e, all)
 	}
-	if err := report.HardwareTable(all).WriteText(e.stdout); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, "\nFLOP/s are dense (no 2:4 sparsity). Sources:")
-	for _, h := range all {
-		fmt.Fprintf(e.stdout, "  %s: %s\n", h.Name, h.Source)
-	}
-	return nil
+	return report.WriteHardwareList(e.stdout, all)
 }

@@ -46,7 +46,7 @@ type BenchOptions struct {
 	Seed         uint64    // seed of the weights and the prompt
 	Threads      int       // 0: one per core
 	WeightsFile  string    // safetensors weights instead of random ones
-	MemAvailable int64     // 0: read /proc/meminfo
+	MemAvailable int64     // 0: sysmem.Available (MemAvailable or the cgroup limit, less a margin)
 
 	OnToken  func(path string, ev TokenEvent) // each token as it arrives; path is "cached", "uncached" or "reference"
 	Progress func(p Progress)                 // coarse progress, for a terminal line
@@ -148,9 +148,9 @@ func Run(spec model.Spec, opt BenchOptions) (*BenchResult, error) {
 	switch {
 	case opt.Prompt < 0 || opt.New < 0:
 		return nil, fmt.Errorf("decoder: prompt %d and new %d tokens: both must be at least 1", opt.Prompt, opt.New)
-	case opt.Prompt+opt.New > spec.MaxContext:
-		return nil, fmt.Errorf("decoder: prompt %d + new %d = %d tokens exceed model %s's context of %d; use fewer tokens",
-			opt.Prompt, opt.New, opt.Prompt+opt.New, spec.Name, spec.MaxContext)
+	case opt.Prompt > spec.MaxContext-opt.New: // prompt + new > context, without overflow
+		return nil, fmt.Errorf("decoder: prompt %d + new %d tokens exceed model %s's context of %d; use fewer tokens",
+			opt.Prompt, opt.New, spec.Name, spec.MaxContext)
 	case opt.CacheTokens < 0:
 		return nil, fmt.Errorf("decoder: cache capacity %d tokens: it must be positive (or 0 for unbounded)", opt.CacheTokens)
 	}

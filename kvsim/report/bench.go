@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
@@ -56,4 +57,31 @@ func DecodeComparisonTable(cmp []cost.DecodeComparison) Table {
 			fmt.Sprintf("%+.0f%%", 100*c.TotalError), units.Seconds(last), units.Seconds(lastPred), fmt.Sprintf("%+.0f%%", 100*lastErr))
 	}
 	return t
+}
+
+// WriteBench is kvsim bench's text: the table, the comparison of the two
+// paths, a window's divergence, and the cost model's prediction of each
+// decode step when cmp holds one (source: the this-cpu figures' source).
+func WriteBench(w io.Writer, r *decoder.BenchResult, cmp []cost.DecodeComparison, source string) error {
+	if err := BenchTable(r).WriteText(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nfirst token = the prompt's prefill; decode tok/s excludes it.")
+	if r.Cached != nil && r.Uncached != nil {
+		fmt.Fprintf(w, "speedup with the cache: %.2fx; same tokens: %v; max |logit diff| %.3g (%.2g relative)\n",
+			r.Speedup, r.SameTokens, r.MaxAbsLogitDiff, r.MaxRelLogitDiff)
+	}
+	if d := r.Divergence; d != nil {
+		fmt.Fprintf(w, "window vs full cache (same tokens fed): top-1 agreement %.1f%%, KL mean %.3g max %.3g nats\n",
+			100*d.Top1Agreement, d.MeanKL, d.MaxKL)
+	}
+	if len(cmp) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	if err := DecodeComparisonTable(cmp).WriteText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nlast step = median of the last 8 decode steps. this-cpu: %s\n", source)
+	return err
 }

@@ -161,9 +161,9 @@ func TierReferencesTable(cs []sim.Comparison) Table {
 	return t
 }
 
-// WriteTierReferences writes the comparison table, then how each number
-// was computed, its band, and the sources.
-func WriteTierReferences(w io.Writer, cs []sim.Comparison, traces []string) error {
+// WriteTierReferences writes the comparison table, then (with how) how
+// each number was computed and its band, the traces and the sources.
+func WriteTierReferences(w io.Writer, cs []sim.Comparison, traces []string, how bool) error {
 	if err := TierReferencesTable(cs).WriteText(w); err != nil {
 		return err
 	}
@@ -180,8 +180,13 @@ func WriteTierReferences(w io.Writer, cs []sim.Comparison, traces []string) erro
 	}
 	fmt.Fprintf(w, "\nWithin their band: %d of %d compared; %d outside (known disagreements, kept: kvsim/sim/doc.go says why); %d skipped.\n",
 		within, within+outside, outside, skipped)
-	fmt.Fprintln(w, "\nHow kvsim computed each (band: the check it is held to):")
-	for _, c := range cs {
+	for i, c := range cs {
+		if !how {
+			break
+		}
+		if i == 0 {
+			fmt.Fprintln(w, "\nHow kvsim computed each (band: the check it is held to):")
+		}
 		if c.Skipped != "" {
 			fmt.Fprintf(w, "  %s: skipped: %s\n", c.Published.ID, c.Skipped)
 			continue
@@ -192,7 +197,7 @@ func WriteTierReferences(w io.Writer, cs []sim.Comparison, traces []string) erro
 		}
 	}
 	if len(traces) == 0 {
-		fmt.Fprintln(w, "\nNo Mooncake trace replayed: give --traces DIR (or set KVCACHE_TRACES) for the hit-rate and scheduling comparisons.")
+		fmt.Fprintln(w, "\nNo Mooncake trace replayed: set KVCACHE_TRACES to the folder holding them for the hit-rate and scheduling comparisons.")
 	} else {
 		fmt.Fprintf(w, "\nTraces replayed: %s\n", strings.Join(traces, ", "))
 	}

@@ -54,18 +54,9 @@ func (b BoundedStudy) Summary() string {
 // Bounded runs the full cache once, then each policy at each capacity.
 func Bounded(ctx context.Context, s BoundedSettings) (BoundedStudy, error) {
 	start := time.Now()
-	total := s.Prompt + s.New - 1 // positions the session holds
-	caps := slices.Clone(s.CacheTokens)
-	slices.Sort(caps)
-	caps = slices.Compact(caps)
-	if len(caps) == 0 {
-		return BoundedStudy{}, fmt.Errorf("study: no bounded cache capacity given; give capacities between %d and %d tokens", decoder.DefaultSinks+1, total-1)
-	}
-	for _, c := range caps {
-		if c <= decoder.DefaultSinks || c >= total {
-			return BoundedStudy{}, fmt.Errorf("study: a bounded cache of %d tokens: give capacities between %d and %d (the sinks, and the %d positions of the run)",
-				c, decoder.DefaultSinks+1, total-1, total)
-		}
+	caps, err := boundedCapacities(s.CacheTokens, s.Prompt+s.New-1)
+	if err != nil {
+		return BoundedStudy{}, err
 	}
 	b := BoundedStudy{Model: s.Model.Name, Prompt: s.Prompt, New: s.New, Sinks: decoder.DefaultSinks, Capacities: caps}
 	opt := decoder.BenchOptions{Prompt: s.Prompt, New: s.New, Cache: decoder.CacheOn, Seed: s.Seed, Threads: s.Threads}
@@ -110,3 +101,22 @@ func Bounded(ctx context.Context, s BoundedSettings) (BoundedStudy, error) {
 
 // Ratio is a path's total time over the full cache's.
 func (b BoundedStudy) Ratio(p PathTiming) float64 { return p.TotalS / b.Full.TotalS }
+
+// boundedCapacities sorts and deduplicates the capacities of a bounded
+// cache over a run of total positions, refusing one that holds no more
+// than the sinks or the whole run (it would never evict).
+func boundedCapacities(capacities []int, total int) ([]int, error) {
+	caps := slices.Clone(capacities)
+	slices.Sort(caps)
+	caps = slices.Compact(caps)
+	if len(caps) == 0 {
+		return nil, badSettings("no bounded cache capacity given; give capacities between %d and %d tokens", decoder.DefaultSinks+1, total-1)
+	}
+	for _, c := range caps {
+		if c <= decoder.DefaultSinks || c >= total {
+			return nil, badSettings("a bounded cache of %d tokens: give capacities between %d and %d (the sinks, and the %d positions of the run)",
+				c, decoder.DefaultSinks+1, total-1, total)
+		}
+	}
+	return caps, nil
+}

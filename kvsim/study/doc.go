@@ -26,8 +26,12 @@
 //	Latency      LatencySettings   LatencyStudy    5c       data/latency.json
 //	Bounded      BoundedSettings   BoundedStudy    6        data/bounded.json
 //	Replay       ReplaySettings    ReplayResult    kvsim replay
-//	TieredReplay TieredReplaySettings  TieredReplayResult  kvsim replay --tiers
-//	CompareTiersPublished  TierReferenceSettings  TierReferences  kvsim validate --tiers
+//	BlockSizes   BlockSizeSettings BlockSizeResult kvsim replay --block-sizes
+//	Validate     TierReferenceSettings  Validation     kvsim validate
+//
+// Replay with ReplaySettings.Tiered set is one replay over cache tiers and
+// serving instances (kvsim replay --tiers); Validate adds the tiers'
+// published comparison (CompareTiersPublished) to the cost model's.
 //
 // Tiers replays the workload over N serving instances, each with GPU
 // memory (hbm) above host memory and an SSD, private or one store shared
@@ -55,9 +59,28 @@
 //	kv, _ := study.Run(ctx, lab, study.KV, lab.KVSettings())  // run, log, save data/kv.json
 //	r, _ := lab.Results()                                     // every saved result, for the report
 //
-// A saved result counts only for the picks it was computed with; Load
-// returns ErrNotRun otherwise. Lab.RunAll runs every study in section order
-// (kvsim report).
+// A saved result counts only for the picks and sizes it was computed with;
+// Load returns ErrNotRun otherwise, so a folder never mixes two runs.
+// Lab.RunAll runs every study in section order (kvsim report), after
+// Lab.Check has refused, before any work, what would fail late.
+//
+// # Files and the folder lock
+//
+// Every file a lab writes (data/*.json, the report's CSV, JSON and
+// Markdown) is written whole or not at all (kvsim/atomicfile): a kill or a
+// full disk leaves the previous file. Lab.Lock takes the folder's lock
+// (flock on DIR/.kvsim.lock) for a whole run, as kvsim report does; a Save
+// outside such a run takes it for its own write. Another process writing
+// the same folder meanwhile is refused, naming the holder: two runs never
+// interleave their files.
+//
+// # Limits and progress
+//
+// A replay is refused before it starts when it would cost more than the
+// limits of limits.go (capacities a sweep, tokens a block, prompt blocks a
+// workload, block visits a study), with its numbers and what to change.
+// Replay and Cache report their runs through Progress callbacks in their
+// settings; Lab.Progress hears of each study of RunAll.
 //
 // # One answer per question
 //

@@ -1,5 +1,10 @@
 package study
 
+import (
+	"fmt"
+	"reflect"
+)
+
 // Picks are the reader's choices: the notebook's first cell sets them and
 // every section reads them; `kvsim report` takes them from its flags.
 type Picks struct {
@@ -24,16 +29,19 @@ func DefaultPicks() Picks {
 func (p Picks) Source() Source { return Source{Trace: p.Trace, Name: p.Workload, Seed: p.Seed} }
 
 // Sizes set how much work each study of a Lab does. Zero fields take
-// DefaultSizes.
+// DefaultSizes. A saved result counts only for the sizes it was computed
+// with (and its picks).
 type Sizes struct {
-	Prompt, New         int   // section 2: the measured generation
-	LongPrompt, LongNew int   // section 6: the long generation
-	CacheTokens         []int // section 6: the bounded cache's capacities, in tokens
-	CapacityPoints      int   // section 5: positions of the capacity slider
-	SeriesPoints        int   // section 5: points of each time series
-	ContextPoints       int   // section 3: contexts per latency curve
-	TierPoints          int   // section 5b: positions of the hbm capacity slider
-	ServedRequests      int   // section 5c: requests of the timed replay (the workload's first)
+	Prompt         int   `json:"prompt"`          // section 2: the measured generation
+	New            int   `json:"new"`             //
+	LongPrompt     int   `json:"long_prompt"`     // section 6: the long generation
+	LongNew        int   `json:"long_new"`        //
+	CacheTokens    []int `json:"cache_tokens"`    // section 6: the bounded cache's capacities, in tokens
+	CapacityPoints int   `json:"capacity_points"` // section 5: positions of the capacity slider
+	SeriesPoints   int   `json:"series_points"`   // section 5: points of each time series
+	ContextPoints  int   `json:"context_points"`  // section 3: contexts per latency curve
+	TierPoints     int   `json:"tier_points"`     // section 5b: positions of the hbm capacity slider
+	ServedRequests int   `json:"served_requests"` // section 5c: requests of the timed replay (the workload's first)
 }
 
 // DefaultSizes run the notebook top to bottom in well under a minute on
@@ -60,6 +68,15 @@ func (s Sizes) withDefaults() Sizes {
 	s.ServedRequests = orDefault(s.ServedRequests, d.ServedRequests)
 	return s
 }
+
+// String is the sizes in words, for the Markdown report.
+func (s Sizes) String() string {
+	return fmt.Sprintf("section 2 %d + %d tokens, section 3 %d contexts a curve, section 5 %d capacities of %d series points, section 5b %d GPU-memory capacities, section 5c %d requests served, section 6 %d + %d tokens with caches of %v tokens",
+		s.Prompt, s.New, s.ContextPoints, s.CapacityPoints, s.SeriesPoints, s.TierPoints, s.ServedRequests, s.LongPrompt, s.LongNew, s.CacheTokens)
+}
+
+// equal says whether two sizes ask for the same work.
+func (s Sizes) equal(o Sizes) bool { return reflect.DeepEqual(s, o) }
 
 // orDefault is v, or def when v is zero.
 func orDefault[T comparable](v, def T) T {

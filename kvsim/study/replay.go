@@ -3,13 +3,17 @@ package study
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
 	"kvcache/kvsim/units"
 	"kvcache/kvsim/workload"
@@ -26,6 +30,8 @@ type ReplaySettings struct {
 	Hardware   *cost.Hardware // times Model's prefills on Devices(Model) of it (TTFT saved); needs Model
 	Timed      bool           // serve in time: arrivals, continuous batching, pinned blocks; needs Hardware
 	Serving    Serving        // how the timed replay schedules its steps
+	Progress   func(Progress) // optional: loading, then each run as it ends
+	Tiered     TieredSettings // one replay over cache tiers and instances instead (Tiers set); Capacities and Timed do not apply
 }
 
 // Serving is how a timed replay schedules (sim.ServeConfig); zero values
@@ -43,6 +49,41 @@ type Capacities struct {
 	Bytes     []int64 // memory, divided by the model's bytes per block
 	Sweep     int     // SliderCapacities over the workload's distinct blocks, plus unbounded
 	Unbounded bool    // also an unbounded cache
+}
+
+// ParseCapacities reads capacities as people type them: block counts
+// ("1000,10000,unbounded"), sizes ("80GiB,512MiB", with a model), a sweep
+// of n points (Resolve wants exactly one of the three).
+func ParseCapacities(blocks, bytes string, sweep int) (Capacities, error) {
+	c := Capacities{Sweep: sweep}
+	for _, f := range strings.Split(blocks, ",") {
+		switch f = strings.TrimSpace(f); strings.ToLower(f) {
+		case "":
+			continue
+		case "unbounded", "inf":
+			c.Unbounded = true
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		switch {
+		case err != nil:
+			return c, badSettings("capacity %q: not a whole number of blocks", f)
+		case n < 1:
+			return c, badSettings("a cache of %d blocks: it holds at least 1 block", n)
+		}
+		c.Blocks = append(c.Blocks, n)
+	}
+	for _, f := range strings.Split(bytes, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		b, err := units.ParseBytes(f)
+		if err != nil {
+			return c, badSettings("%v", err)
+		}
+		c.Bytes = append(c.Bytes, b)
+	}
+	return c, nil
 }
 
 // Resolve turns the capacities into block counts for a workload with
@@ -83,7 +124,29 @@ func (c Capacities) Resolve(distinctBlocks int, bytesPerBlock int64) (blocks []i
 		}
 		blocks = append(blocks, int(n))
 	}
+	if n := len(slices.Compact(slices.Sorted(slices.Values(blocks)))); n > MaxCapacityPoints {
+		return nil, false, badSettings("%d capacities: at most %d (each replays the whole workload)", n, MaxCapacityPoints)
+	}
 	return blocks, c.Unbounded, nil
+}
+
+// replayRuns counts the runs of Replay: each capacity under each policy,
+// plus, untimed, the sweep's own unbounded run and the unbounded row.
+func replayRuns(capacities, policies int, unbounded, timed bool) int {
+	if timed {
+		if unbounded {
+			capacities++
+		}
+		return capacities * policies
+	}
+	runs := 0
+	if capacities > 0 {
+		runs = 1 + capacities*policies
+	}
+	if unbounded {
+		runs++
+	}
+	return runs
 }
 
 // ReplayResult is one row per capacity and policy: summaries of an ordered
@@ -97,7 +160,20 @@ type ReplayResult struct {
 	TP            int               `json:"tp,omitempty"` // devices the prefills are timed on
 	Rows          []sim.Summary     `json:"rows,omitempty"`
 	Served        []sim.ServeResult `json:"served,omitempty"` // timed
+	Tiered        *sim.TieredResult `json:"tiered,omitempty"` // over tiers and instances
 	Provenance    `json:"provenance"`
+}
+
+// JSON is what kvsim replay --json prints: the rows, the timed runs, or
+// the whole result of a replay over tiers.
+func (r ReplayResult) JSON() any {
+	switch {
+	case r.Tiered != nil:
+		return r
+	case r.Served != nil:
+		return r.Served
+	}
+	return r.Rows
 }
 
 // Study names the result: data/replay.json.
@@ -105,6 +181,9 @@ func (ReplayResult) Study() string { return "replay" }
 
 // Summary says what was replayed.
 func (r ReplayResult) Summary() string {
+	if r.Tiered != nil {
+		return fmt.Sprintf("replayed %s (%d requests) over %d instances in %.1f s", r.Workload, r.Stats.Requests, r.Tiered.Instances, r.Took)
+	}
 	return fmt.Sprintf("replayed %s (%d requests) in %d runs in %.1f s", r.Workload, r.Stats.Requests, len(r.Rows)+len(r.Served), r.Took)
 }
 
@@ -123,14 +202,19 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 			evictions[i] = name
 		}
 	}
-	switch {
-	case s.Hardware != nil && s.Model == nil:
+	if s.Hardware != nil && s.Model == nil {
 		return ReplayResult{}, badSettings("timing prefills on hardware needs the model whose prefills they are")
+	}
+	if s.Tiered.asked() {
+		return tieredReplay(ctx, s, evictions, start)
+	}
+	switch {
 	case s.Timed && s.Hardware == nil:
 		return ReplayResult{}, badSettings("a timed replay needs a model and hardware to time prefills and decodes")
 	case s.Timed && slices.Contains(evictions, Belady):
 		return ReplayResult{}, badSettings("a timed replay cannot use belady: the offline optimum needs the access order, which the timed run decides")
 	}
+	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
 	w, err := s.Workload.Load()
 	if err != nil {
 		return ReplayResult{}, err
@@ -146,6 +230,10 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, err
 	}
+	runs := replayRuns(len(caps), len(evictions), unbounded, s.Timed)
+	if err := checkVisits(w, res.Stats.PromptBlocks, runs); err != nil {
+		return ReplayResult{}, err
+	}
 	var timer sim.StepTimer
 	if s.Hardware != nil {
 		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
@@ -157,6 +245,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, fmt.Errorf("study: %w", err)
 	}
+	prog := newCounter("replay", "runs", runs, s.Progress)
 	if s.Timed {
 		if unbounded {
 			caps = append(caps, cache.Unbounded)
@@ -173,13 +262,14 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 				}
 				r.Series = sim.Series{}
 				res.Served = append(res.Served, r)
+				prog.step()
 			}
 		}
 		res.Provenance = stamp(start)
 		return res, nil
 	}
 	if len(caps) > 0 {
-		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer})
+		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer, Progress: prog.runDone})
 		if err != nil {
 			return ReplayResult{}, fmt.Errorf("study: %w", err)
 		}
@@ -199,7 +289,30 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 		}
 		r.Summary.Policy = "unbounded"
 		res.Rows = append(res.Rows, r.Summary)
+		prog.step()
 	}
 	res.Provenance = stamp(start)
 	return res, nil
+}
+
+// WriteText is kvsim replay's text: the workload, its notes, where
+// prefills are timed, and a row per capacity and policy.
+func (r ReplayResult) WriteText(w io.Writer) error {
+	st := r.Stats
+	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
+		r.Workload, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if r.Hardware != "" {
+		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
+	}
+	fmt.Fprintln(w)
+	if r.Tiered != nil {
+		return report.WriteTiered(w, *r.Tiered)
+	}
+	if r.Served != nil {
+		return report.ServeTable(r.Workload, r.Served).WriteText(w)
+	}
+	return report.ReplayTable(r.Rows, r.BytesPerBlock > 0, r.Hardware != "").WriteText(w)
 }

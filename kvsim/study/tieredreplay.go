@@ -3,124 +3,112 @@ package study
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"kvcache/kvsim/cache"
-	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/sim"
-	"kvcache/kvsim/workload"
 )
 
-// TieredReplaySettings set up kvsim replay --tiers: one replay over cache
-// tiers and serving instances (sim.ReplayTiered).
-type TieredReplaySettings struct {
-	Workload     Source
-	Tiers        []cache.TierSpec // each instance's tiers, hbm first (cache.ParseTiers)
-	Instances    int              // 0: 1
-	Router       string           // sim.RouterNames; "": round-robin
-	Shared       bool             // the tiers below hbm are one store for all instances
-	WriteThrough bool             // store every block placed in hbm in the second tier at once
-	Fabric       string           // shared store: the link between instances (cache.LinkNames); "": one host
-	Eviction     string           // every tier's policy; "": lru
-	Model        *model.Spec      // sizes the blocks in bytes; needed for tiers sized in bytes
-	KVDType      model.DType      // "": fp16
-	Hardware     *cost.Hardware   // times Model's prefills on Devices(Model) of it: load or recompute, TTFT; needs Model
+// TieredSettings turn kvsim replay into one replay over cache tiers and
+// serving instances (sim.ReplayTiered, kvsim replay --tiers). The zero
+// value asks for none.
+type TieredSettings struct {
+	Tiers        string // each instance's tiers, hbm first, as cache.ParseTiers reads them: hbm:20GiB,dram:256GiB,ssd:2TiB
+	Instances    int    // data-parallel serving instances; 0: 1
+	Router       string // sim.RouterNames; "": round-robin
+	Shared       bool   // the tiers below hbm are one store for all instances
+	WriteThrough bool   // store every block placed in hbm in the second tier at once
+	Fabric       string // shared store: the link between instances (cache.LinkNames); "": one host
 }
 
-// TieredReplayResult is the replay with what it ran on.
-type TieredReplayResult struct {
-	Workload      string           `json:"workload"`
-	Stats         workload.Stats   `json:"stats"`
-	Notes         []string         `json:"notes,omitempty"`
-	BytesPerBlock int64            `json:"bytes_per_block"` // 0 without a model
-	Hardware      string           `json:"hardware,omitempty"`
-	TP            int              `json:"tp,omitempty"` // devices per instance the prefills are timed on
-	Tiered        sim.TieredResult `json:"tiered"`
-	Provenance    `json:"provenance"`
+// asked says whether any tiered setting is set.
+func (t TieredSettings) asked() bool {
+	return t != TieredSettings{} && t != TieredSettings{Instances: 1}
 }
 
-// Study names the result: data/tiered-replay.json.
-func (TieredReplayResult) Study() string { return "tiered-replay" }
-
-// Summary says what was replayed.
-func (r TieredReplayResult) Summary() string {
-	return fmt.Sprintf("replayed %s (%d requests) over %d instances in %.1f s", r.Workload, r.Stats.Requests, r.Tiered.Instances, r.Took)
-}
-
-// TieredReplay runs one tiered, multi-instance replay. With one hbm tier
-// and one instance its Summary is Replay's at that capacity.
-func TieredReplay(ctx context.Context, s TieredReplaySettings) (TieredReplayResult, error) {
-	start := time.Now()
-	if err := cache.ValidateTiers(s.Tiers); err != nil {
-		return TieredReplayResult{}, badSettings("%v", err)
+// tieredReplay is Replay over tiers and instances: one run, whose
+// Summary is Replay's at that capacity with one hbm tier and one instance.
+func tieredReplay(ctx context.Context, s ReplaySettings, evictions []string, start time.Time) (ReplayResult, error) {
+	t := s.Tiered
+	if strings.TrimSpace(t.Tiers) == "" {
+		return ReplayResult{}, badSettings("instances, a router, a shared store and write-through apply to a replay over tiers: give the tiers, hbm first (e.g. hbm:4000blocks,dram:256GiB)")
 	}
-	router, err := sim.CanonicalRouter(s.Router)
+	tiers, err := cache.ParseTiers(t.Tiers)
 	if err != nil {
-		return TieredReplayResult{}, badSettings("%v", err)
+		return ReplayResult{}, badSettings("%v", err)
 	}
-	instances := orDefault(s.Instances, 1)
-	policy := orDefault(s.Eviction, LRU)
-	if policy, err = cache.CanonicalPolicy(policy); err != nil {
-		return TieredReplayResult{}, badSettings("%v", err)
+	router, err := sim.CanonicalRouter(t.Router)
+	if err != nil {
+		return ReplayResult{}, badSettings("%v", err)
 	}
-	if cache.IsOffline(policy) && (instances > 1 || len(s.Tiers) > 1) {
-		return TieredReplayResult{}, badSettings("%s needs the future access sequence, known only for the GPU tier of one instance: use an online policy (%s)",
-			policy, "lru, s3fifo, ...")
+	instances := orDefault(t.Instances, 1)
+	c := s.Capacities
+	switch {
+	case s.Timed:
+		return ReplayResult{}, badSettings("a replay over tiers times prefills in a queue per instance (with a model and hardware), not as the timed replay: leave timed off")
+	case len(c.Blocks) > 0 || len(c.Bytes) > 0 || c.Sweep != 0 || c.Unbounded:
+		return ReplayResult{}, badSettings("the tiers set the capacities, hbm first: give no other capacity")
+	case len(evictions) != 1:
+		return ReplayResult{}, badSettings("a replay over tiers takes one eviction policy, used in every tier (got %s)", strings.Join(evictions, ", "))
+	case cache.IsOffline(evictions[0]) && (instances > 1 || len(tiers) > 1):
+		return ReplayResult{}, badSettings("%s needs the future access sequence, known only for the GPU tier of one instance: use an online policy (lru, s3fifo, ...)", evictions[0])
+	case instances < 1 || instances > sim.MaxInstances:
+		return ReplayResult{}, badSettings("%d instances: give 1 to %d", instances, sim.MaxInstances)
+	case s.Model == nil && sizedInBytes(tiers):
+		return ReplayResult{}, badSettings("tiers sized in bytes need a model to know the bytes per block; size them in blocks or tokens (hbm:4000blocks) instead")
+	case s.Hardware == nil && (router == sim.LeastLoaded || router == sim.MinTTFT):
+		return ReplayResult{}, badSettings("router %s weighs the prefill seconds queued on each instance: it needs a model and hardware to time them", router)
+	case t.Shared && len(tiers) < 2:
+		return ReplayResult{}, badSettings("a shared store is a tier below hbm: give one (e.g. %s,dram:256GiB)", tiers[0])
+	case t.WriteThrough && len(tiers) < 2:
+		return ReplayResult{}, badSettings("write-through stores blocks in the tier below hbm: give one (e.g. %s,dram:256GiB)", tiers[0])
+	case t.Fabric != "" && !t.Shared:
+		return ReplayResult{}, badSettings("a fabric link joins the instances to a shared store: share a tier below hbm")
 	}
 	var fabric cache.Link
-	if s.Fabric != "" {
-		if fabric, err = cache.LookupLink(s.Fabric); err != nil {
-			return TieredReplayResult{}, badSettings("%v", err)
+	if t.Fabric != "" {
+		if fabric, err = cache.LookupLink(t.Fabric); err != nil {
+			return ReplayResult{}, badSettings("%v", err)
 		}
 	}
-	switch {
-	case instances < 1 || instances > sim.MaxInstances:
-		return TieredReplayResult{}, badSettings("%d instances: give 1 to %d", instances, sim.MaxInstances)
-	case s.Hardware != nil && s.Model == nil:
-		return TieredReplayResult{}, badSettings("timing prefills on hardware needs the model whose prefills they are")
-	case s.Model == nil && sizedInBytes(s.Tiers):
-		return TieredReplayResult{}, badSettings("tiers sized in bytes need a model to know the bytes per block; size them in blocks or tokens (hbm:4000blocks) instead")
-	case s.Hardware == nil && (router == sim.LeastLoaded || router == sim.MinTTFT):
-		return TieredReplayResult{}, badSettings("router %s weighs the prefill seconds queued on each instance: it needs a model and hardware to time them", router)
-	case s.Fabric != "" && (!s.Shared || len(s.Tiers) < 2):
-		return TieredReplayResult{}, badSettings("a fabric link joins the instances to a shared store: share a tier below hbm")
-	case s.WriteThrough && len(s.Tiers) < 2:
-		return TieredReplayResult{}, badSettings("write-through stores blocks in the tier below hbm: give one")
-	case s.Shared && len(s.Tiers) < 2:
-		return TieredReplayResult{}, badSettings("a shared store is a tier below hbm: give one (e.g. hbm:20GiB,dram:256GiB)")
-	}
+	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
 	w, err := s.Workload.Load()
 	if err != nil {
-		return TieredReplayResult{}, err
+		return ReplayResult{}, err
 	}
-	res := TieredReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
+	res := ReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
 	dtype := orDefault(s.KVDType, model.FP16)
 	if s.Model != nil {
 		if res.BytesPerBlock, err = cache.BlockBytes(*s.Model, dtype, w.BlockTokens); err != nil {
-			return TieredReplayResult{}, fmt.Errorf("study: %w", err)
+			return ReplayResult{}, fmt.Errorf("study: %w", err)
 		}
 	}
-	for _, t := range s.Tiers {
+	for _, t := range tiers {
 		if _, err := t.CapacityBlocks(w.BlockTokens, res.BytesPerBlock); err != nil {
-			return TieredReplayResult{}, badSettings("%v", err)
+			return ReplayResult{}, badSettings("%v", err)
 		}
+	}
+	if err := checkVisits(w, res.Stats.PromptBlocks, 1); err != nil {
+		return ReplayResult{}, err
 	}
 	var timer sim.StepTimer
 	if s.Hardware != nil {
 		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
-			return TieredReplayResult{}, err
+			return ReplayResult{}, err
 		}
 		res.Hardware = s.Hardware.Name
 	}
 	if err := ctx.Err(); err != nil {
-		return TieredReplayResult{}, err
+		return ReplayResult{}, err
 	}
-	res.Tiered, err = sim.ReplayTiered(w, sim.TieredConfig{Tiers: s.Tiers, Instances: instances, Shared: s.Shared, Router: router, Policy: policy,
-		BytesPerBlock: res.BytesPerBlock, Timer: timer, WriteThrough: s.WriteThrough, Fabric: fabric, Seed: s.Workload.Seed})
+	r, err := sim.ReplayTiered(w, sim.TieredConfig{Tiers: tiers, Instances: instances, Shared: t.Shared, Router: router, Policy: evictions[0],
+		BytesPerBlock: res.BytesPerBlock, Timer: timer, WriteThrough: t.WriteThrough, Fabric: fabric, Seed: s.Workload.Seed})
 	if err != nil {
-		return TieredReplayResult{}, fmt.Errorf("study: %w", err)
+		return ReplayResult{}, fmt.Errorf("study: %w", err)
 	}
+	res.Tiered = &r
 	res.Provenance = stamp(start)
 	return res, nil
 }

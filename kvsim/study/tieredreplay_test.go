@@ -6,18 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"kvcache/kvsim/cache"
 	"kvcache/kvsim/sim"
 )
 
-// One hbm tier, one instance: Replay's summary, field for field.
+// One hbm tier, one instance: Replay's summary at that capacity, field for
+// field.
 func TestTieredReplayOneTierIsReplay(t *testing.T) {
 	src := Source{Name: "system-prompt", Seed: 5}
-	tiers, err := cache.ParseTiers("hbm:400blocks")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := TieredReplay(ctx, TieredReplaySettings{Workload: src, Tiers: tiers})
+	res, err := Replay(ctx, ReplaySettings{Workload: src, Tiered: TieredSettings{Tiers: "hbm:400blocks"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,36 +21,41 @@ func TestTieredReplayOneTierIsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(res.Tiered.Summary, rep.Rows[0]) || res.Stats != rep.Stats {
-		t.Errorf("tiered %+v\nreplay %+v", res.Tiered.Summary, rep.Rows[0])
+	if res.Tiered == nil || !reflect.DeepEqual(res.Tiered.Summary, rep.Rows[0]) || res.Stats != rep.Stats || res.Rows != nil {
+		t.Errorf("tiered %+v\nreplay %+v", res.Tiered, rep.Rows[0])
+	}
+	if _, whole := res.JSON().(ReplayResult); !whole || !strings.Contains(res.Summary(), "over 1 instances") {
+		t.Errorf("a tiered replay's JSON is the whole result; summary %q", res.Summary())
 	}
 }
 
 func TestTieredReplayRefusesBadSettings(t *testing.T) {
-	hbm, _ := cache.ParseTiers("hbm:100blocks")
-	two, _ := cache.ParseTiers("hbm:100blocks,dram:100blocks")
-	bytes, _ := cache.ParseTiers("hbm:20GiB")
 	spec, hw := specs(t, "llama3-8b")[0], hardware(t, "h100-sxm")[0]
 	for _, c := range []struct {
-		s    TieredReplaySettings
+		s    ReplaySettings
 		want string
 	}{
-		{TieredReplaySettings{}, "no tiers"},
-		{TieredReplaySettings{Tiers: hbm, Router: "fastest"}, "unknown router"},
-		{TieredReplaySettings{Tiers: hbm, Instances: -2}, "instances"},
-		{TieredReplaySettings{Tiers: bytes}, "need a model"},
-		{TieredReplaySettings{Tiers: hbm, Router: sim.MinTTFT}, "needs a model and hardware"},
-		{TieredReplaySettings{Tiers: hbm, Hardware: &hw}, "needs the model"},
-		{TieredReplaySettings{Tiers: hbm, Shared: true}, "shared store is a tier below hbm"},
-		{TieredReplaySettings{Tiers: two, Fabric: "4xrdma200"}, "fabric link joins"},
-		{TieredReplaySettings{Tiers: two, Shared: true, Fabric: "warp"}, "unknown link"},
-		{TieredReplaySettings{Tiers: two, Eviction: "belady"}, "online policy"},
-		{TieredReplaySettings{Tiers: two, Eviction: "mru"}, "mru"},
-		{TieredReplaySettings{Tiers: []cache.TierSpec{{Medium: cache.HBM, Bytes: 1 << 20}}, Model: &spec}, "holds no block"},
+		{ReplaySettings{Tiered: TieredSettings{Instances: 4}}, "give the tiers"},
+		{ReplaySettings{Tiered: TieredSettings{Shared: true}}, "give the tiers"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "dram:10blocks"}}, "must be hbm"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks", Router: "fastest"}}, "unknown router"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks", Instances: -2}}, "instances"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:20GiB"}}, "need a model"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks", Router: sim.MinTTFT}}, "needs a model and hardware"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks"}, Hardware: &hw}, "needs the model"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks", Shared: true}}, "shared store is a tier below hbm"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks,dram:10blocks", Fabric: "4xrdma200"}}, "fabric link joins"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks,dram:10blocks", Shared: true, Fabric: "warp"}}, "unknown link"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks,dram:10blocks"}, Evictions: []string{"belady"}}, "online policy"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks"}, Evictions: []string{"lru", "fifo"}}, "one eviction policy"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks"}, Evictions: []string{"mru"}}, "mru"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks"}, Capacities: Capacities{Sweep: 4}}, "the tiers set the capacities"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:100blocks"}, Timed: true, Model: &spec, Hardware: &hw}, "leave timed off"},
+		{ReplaySettings{Tiered: TieredSettings{Tiers: "hbm:1MiB"}, Model: &spec}, "holds no block"},
 	} {
 		c.s.Workload = Source{Name: "few-shot", Seed: 1}
-		if _, err := TieredReplay(ctx, c.s); !errors.Is(err, ErrBadSettings) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: want %q as a settings error, got %v", c.s, c.want, err)
+		if _, err := Replay(ctx, c.s); !errors.Is(err, ErrBadSettings) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: want %q as a settings error, got %v", c.s.Tiered, c.want, err)
 		}
 	}
 }

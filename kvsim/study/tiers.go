@@ -262,6 +262,9 @@ func Tiers(ctx context.Context, s TiersSettings) (TiersStudy, error) {
 			}
 		}
 	}
+	if err := checkVisits(w, st.Stats.PromptBlocks, len(cfgs)); err != nil {
+		return TiersStudy{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return TiersStudy{}, err
 	}
@@ -359,4 +362,18 @@ func predictionBand(m model.Spec, hw cost.Hardware, dtype model.DType, tp int, r
 		return cost.Band{}, fmt.Errorf("study: %w", err)
 	}
 	return b, nil
+}
+
+// checkTiers refuses a tiers grid (section 5b) beyond the work limits
+// before any study runs: at most every combination, replayed once.
+func (l *Lab) checkTiers(w workload.Workload) error {
+	s, err := l.TiersSettings().withDefaults()
+	if err != nil {
+		return err
+	}
+	caps, err := SliderCapacities(w.Stats().DistinctBlocks, s.CapacityPoints)
+	if err != nil {
+		return err
+	}
+	return checkVisits(w, w.Stats().PromptBlocks, len(caps)*len(s.Hierarchies)*len(s.Instances)*len(s.Routers)*2)
 }

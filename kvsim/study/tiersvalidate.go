@@ -3,6 +3,7 @@ package study
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
 )
 
@@ -129,4 +131,34 @@ func costTimer(modelName, hardware string, gpus int) (sim.StepTimer, error) {
 		return nil, fmt.Errorf("study: %w", err)
 	}
 	return p.Serving(), nil
+}
+
+// Validation is kvsim validate: the cost model against published
+// measurements (cost.ValidatePublished) and the tiers and instances
+// against published numbers (CompareTiersPublished). Its JSON is the cost
+// model's, plus "tiers".
+type Validation struct {
+	cost.Validation
+	Tiers TierReferences `json:"tiers"`
+}
+
+// Validate runs both comparisons.
+func Validate(ctx context.Context, s TierReferenceSettings) (Validation, error) {
+	v, err := cost.ValidatePublished()
+	if err != nil {
+		return Validation{}, err
+	}
+	t, err := CompareTiersPublished(ctx, s)
+	return Validation{Validation: v, Tiers: t}, err
+}
+
+// WriteText writes the cost model's cases (when cases) and summaries,
+// then the tiers' comparison (with how each number was computed, when
+// cases).
+func (v Validation) WriteText(w io.Writer, cases bool) error {
+	if err := report.WriteValidation(w, v.Validation, cases); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return report.WriteTierReferences(w, v.Tiers.Compared, v.Tiers.Traces, cases)
 }
