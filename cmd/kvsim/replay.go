@@ -9,6 +9,7 @@ import (
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/sim"
 	"kvcache/kvsim/study"
 	"kvcache/kvsim/workload"
 )
@@ -23,6 +24,7 @@ and eviction policy. Capacities run in parallel.
   kvsim replay --workload multi-turn --sweep 20 --eviction lru,s3fifo --belady --json
   kvsim replay --workload rag --capacity-bytes 8GiB --model llama3-8b --block-tokens 16
   kvsim replay --workload rag --block-sizes 16,64,256,1024
+  kvsim replay --trace mooncake_conversation_trace.jsonl --tiers hbm:20GiB,dram:256GiB,ssd:2TiB --instances 4 --router cache-aware --model llama3-70b --hardware h100-sxm
 
 Workloads: ` + "%s" + `.
 
@@ -49,7 +51,12 @@ func runReplay(args []string, e *env) error {
 	hwName := f.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
 	hwFile := addHardwareFileFlag(f)
 	timed := f.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
-	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy")
+	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy (with --tiers: one object, the replay)")
+	tiers := f.String("tiers", "", "replay over cache tiers and instances instead: each instance's tiers, fastest first, `LIST` such as hbm:20GiB,dram:256GiB,ssd:2TiB (media hbm, dram, ssd, remote; sizes in bytes need --model, or Nblocks, Ntokens, unbounded; medium:size@link picks a link)")
+	instances := f.Int("instances", 1, "with --tiers: `N` data-parallel serving instances, each with the tiers")
+	router := f.String("router", "", "with --tiers: how a request picks an instance: "+strings.Join(sim.RouterNames(), ", ")+" (default round-robin; least-loaded and min-ttft need --hardware)")
+	shared := f.Bool("shared", false, "with --tiers: the tiers below hbm are one store shared by every instance (N times each tier)")
+	writeThrough := f.Bool("write-through", false, "with --tiers: store every block in the tier below hbm once computed (LMCache, Mooncake), not only when hbm evicts it")
 	progress := addProgressFlag(f, e)
 	timedOpts := addTimedFlags(f.FlagSet)
 	if _, err := f.parse(args, e, 0, "give the trace with --trace FILE"); err != nil {
@@ -80,13 +87,13 @@ func runReplay(args []string, e *env) error {
 	case *tracePath == "" && *skipBad:
 		return usagef("--skip-bad-lines applies to a trace (--trace); a synthetic workload has no bad lines")
 	case blockSizes != nil:
-		for _, other := range []string{"timed", "capacity-blocks", "capacity-bytes", "sweep", "belady", "eviction", "policy", "model", "hardware", "block-tokens"} {
+		for _, other := range []string{"timed", "tiers", "capacity-blocks", "capacity-bytes", "sweep", "belady", "eviction", "policy", "model", "hardware", "block-tokens"} {
 			if f.given[other] {
 				return usagef("--block-sizes sweeps block sizes through an unbounded cache, which --%s does not apply to; drop one of them", other)
 			}
 		}
 	}
-	if err := atLeast(minimum{"block-tokens", *blockTokens, 1}); err != nil {
+	if err := atLeast(minimum{"block-tokens", *blockTokens, 1}, minimum{"instances", *instances, 1}); err != nil {
 		return err
 	}
 	csvFile, err := timedOpts.check(f.FlagSet, *timed)
@@ -101,11 +108,12 @@ func runReplay(args []string, e *env) error {
 	if blockSizes != nil {
 		return runBlockSizes(e, study.BlockSizeSettings{Workload: src, Sizes: blockSizes}, *asJSON)
 	}
-	s := study.ReplaySettings{Workload: src, Evictions: evictions, Timed: *timed, Serving: timedOpts.serving()}
+	s := study.ReplaySettings{Workload: src, Evictions: evictions, Timed: *timed, Serving: timedOpts.serving(),
+		Tiered: study.TieredSettings{Tiers: *tiers, Instances: *instances, Router: *router, Shared: *shared, WriteThrough: *writeThrough}}
 	pr, onProgress := newProgress(e, *progress)
 	defer pr.Done()
 	s.Progress = onProgress
-	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil {
+	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil && (*tiers == "" || *capBlocks+*capBytes != "" || *sweep != 0) {
 		return err
 	}
 	if *modelName != "" {
@@ -139,10 +147,7 @@ func runReplay(args []string, e *env) error {
 		}
 	}
 	if *asJSON {
-		if *timed {
-			return writeJSON(e, res.Served)
-		}
-		return writeJSON(e, res.Rows)
+		return writeJSON(e, res.JSON())
 	}
 	return res.WriteText(e.stdout)
 }

@@ -59,7 +59,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/trust.json", "data/sparse.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/trust.json", "data/sparse.json", "data/tiers.json", "data/latency.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -78,12 +78,12 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
 		t.Errorf("the page carries the chart library %d times, want once", n)
 	}
-	// Section 2: 2 charts, 3: 3 + 2 (sliding window) + 1 (trust) + 2, 4: 2, 5: 4, 6: 4.
-	if n := strings.Count(string(html), `class="kvw-chart"`); n != 20 {
-		t.Errorf("%d charts on the page, want 20", n)
+	// Section 2: 2 charts, 3: 3 + 2 (sliding window) + 1 (trust) + 2, 4: 2, 5: 4, 5b: 3, 5c: 1, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 24 {
+		t.Errorf("%d charts on the page, want 24", n)
 	}
-	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b",
-		"How far to trust the predictions", "likely measured", "kvw-band-", "Models with sparse attention"} {
+	for _, want := range []string{"1. The chosen models", "5b. Beyond one GPU", "5c. Serving latencies", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)",
+		"A KV cache shared across GPUs", "gpt3-175b", "How far to trust the predictions", "likely measured", "kvw-band-", "Models with sparse attention"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -96,7 +96,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		Findings []struct{ Claim, Verdict string }
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "kvcache-report.json"))
-	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 6 {
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Metrics) < 20 || len(rep.Findings) != 7 {
 		t.Fatalf("report JSON: %v, %d metrics, %d findings", err, len(rep.Metrics), len(rep.Findings))
 	}
 	for _, f := range rep.Findings {

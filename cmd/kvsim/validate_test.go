@@ -83,3 +83,52 @@ func TestEngines(t *testing.T) {
 		t.Errorf("unknown engine: exit %d, %q", code, stderr)
 	}
 }
+
+// validate holds the tier model against its published numbers after the
+// cost model; without traces the replays are listed as skipped, never
+// dropped.
+func TestValidateTiers(t *testing.T) {
+	t.Setenv("KVCACHE_TRACES", "")
+	code, out, stderr := kvsim(t, "validate", "--summary")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"within ±25%", "Tiers and instances against published numbers", "mooncake-transfer-4x200", "within",
+		"mooncake-fig9-conversation", "skipped", "vllm-ttft-low", "No Mooncake trace replayed", "https://blog.vllm.ai"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--summary output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "How kvsim computed each") {
+		t.Error("--summary lists how each number was computed")
+	}
+	if _, out, _ := kvsim(t, "validate"); !strings.Contains(out, "mooncake-fig9-conversation: skipped: trace not given") {
+		t.Error("the full output does not say why a comparison was skipped")
+	}
+	code, out, stderr = kvsim(t, "validate", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var v struct {
+		Results []json.RawMessage `json:"results"`
+		Tiers   struct {
+			Comparisons []struct {
+				Published struct{ ID string } `json:"published"`
+				Modelled  *float64            `json:"modelled"`
+				Skipped   string              `json:"skipped"`
+			} `json:"comparisons"`
+			Passed, Skipped int
+		} `json:"tiers"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Results) < 40 || len(v.Tiers.Comparisons) < 20 || v.Tiers.Passed < 10 || v.Tiers.Skipped < 4 {
+		t.Errorf("%d cost cases, %d tier comparisons, %d passed, %d skipped", len(v.Results), len(v.Tiers.Comparisons), v.Tiers.Passed, v.Tiers.Skipped)
+	}
+	for _, c := range v.Tiers.Comparisons {
+		if (c.Skipped == "") != (c.Modelled != nil) {
+			t.Errorf("%s: skipped %q but modelled %v", c.Published.ID, c.Skipped, c.Modelled)
+		}
+	}
+}

@@ -24,9 +24,27 @@
 //	CompareCPU   CompareSettings   CPUComparison   3        data/cpu.json
 //	KV           KVSettings        KVStudy         4        data/kv.json
 //	Cache        CacheSettings     CacheStudy      5        data/cache.json
+//	Tiers        TiersSettings     TiersStudy      5b       data/tiers.json
+//	Latency      LatencySettings   LatencyStudy    5c       data/latency.json
 //	Bounded      BoundedSettings   BoundedStudy    6        data/bounded.json
 //	Replay       ReplaySettings    ReplayResult    kvsim replay
 //	BlockSizes   BlockSizeSettings BlockSizeResult kvsim replay --block-sizes
+//	Validate     TierReferenceSettings  Validation     kvsim validate
+//
+// Replay with ReplaySettings.Tiered set is one replay over cache tiers and
+// serving instances (kvsim replay --tiers); Validate adds the tiers'
+// published comparison (CompareTiersPublished) to the cost model's.
+//
+// Tiers replays the workload over N serving instances, each with GPU
+// memory (hbm) above host memory and an SSD, private or one store shared
+// by all, behind a router (sim.ReplayTiered): one run per combination of
+// the notebook's pickers, precomputed for the page (8 hbm capacities x 3
+// hierarchies x 4 instance counts x 2 routers x 2 stores = 384
+// combinations, 264 distinct replays: about 6 s of CPU on the synthetic
+// workload, about 33 s on the conversation trace). Latency serves the
+// workload's first requests in time (sim.Serve) at several cache sizes
+// under each scheduler and keeps the distributions of TTFT, TPOT and
+// end-to-end latency (CDF).
 //
 // Findings checks six common claims against Results (section 8), one
 // function per claim in Checks (a new claim is a new file and a line

@@ -49,7 +49,7 @@ type Check func(Results) Finding
 // Checks are the claims of the findings table, in its order. A new claim
 // is a function in its own file and one line here.
 func Checks() []Check {
-	return []Check{biggerGainMore, gpt3Gains, smallGainLittle, sweetSpot, gqaBetter, sparseGainsMore}
+	return []Check{biggerGainMore, gpt3Gains, smallGainLittle, sweetSpot, gqaBetter, sparseGainsMore, cacheSharing}
 }
 
 // Findings checks every claim of Checks against r.

@@ -118,7 +118,10 @@ func (l *Lab) Check() error {
 	if err != nil {
 		return err
 	}
-	return checkVisits(w, w.Stats().PromptBlocks, cacheRuns(len(caps), len(defaultCachePolicies()), len(s.Compare)))
+	if err := checkVisits(w, w.Stats().PromptBlocks, cacheRuns(len(caps), len(defaultCachePolicies()), len(s.Compare))); err != nil {
+		return err
+	}
+	return l.checkTiers(w)
 }
 
 // ReportsDir is the repository's reports folder: $KVCACHE_ROOT/reports, or
@@ -195,6 +198,14 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	}
 	stage(CacheStudy{}.Study())
 	if _, err := Run(ctx, l, Cache, l.CacheSettings()); err != nil {
+		return Results{}, err
+	}
+	stage(TiersStudy{}.Study())
+	if _, err := Run(ctx, l, Tiers, l.TiersSettings()); err != nil {
+		return Results{}, err
+	}
+	stage(LatencyStudy{}.Study())
+	if _, err := Run(ctx, l, Latency, l.LatencySettings()); err != nil {
 		return Results{}, err
 	}
 	stage(BoundedStudy{}.Study())

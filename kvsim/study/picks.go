@@ -44,16 +44,20 @@ type Sizes struct {
 	CapacityPoints int   `json:"capacity_points"` // section 5: positions of the capacity slider
 	SeriesPoints   int   `json:"series_points"`   // section 5: points of each time series
 	ContextPoints  int   `json:"context_points"`  // section 3: contexts per latency curve
+	TierPoints     int   `json:"tier_points"`     // section 5b: positions of the hbm capacity slider
+	ServedRequests int   `json:"served_requests"` // section 5c: requests of the timed replay (the workload's first)
 }
 
 // DefaultSizes run the notebook top to bottom in well under a minute on
 // two cores: a 16-token prompt + 176 new tokens (section 2), 8 + 184 tokens
 // with caches of 16 to 160 tokens (section 6), 40 capacities of 120 points
 // (section 5), 16 contexts per curve (section 3: every curve of every
-// model, hardware and engine travels with the page, with its band).
+// model, hardware and engine travels with the page, with its band), 8 hbm
+// capacities (section 5b) and the first 1,000 requests served in time
+// (section 5c).
 func DefaultSizes() Sizes {
 	return Sizes{Prompt: 16, New: 176, LongPrompt: 8, LongNew: 184, CacheTokens: []int{16, 32, 64, 96, 128, 160},
-		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 16}
+		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 16, TierPoints: 8, ServedRequests: 1000}
 }
 
 func (s Sizes) withDefaults() Sizes {
@@ -66,13 +70,15 @@ func (s Sizes) withDefaults() Sizes {
 	s.CapacityPoints = orDefault(s.CapacityPoints, d.CapacityPoints)
 	s.SeriesPoints = orDefault(s.SeriesPoints, d.SeriesPoints)
 	s.ContextPoints = orDefault(s.ContextPoints, d.ContextPoints)
+	s.TierPoints = orDefault(s.TierPoints, d.TierPoints)
+	s.ServedRequests = orDefault(s.ServedRequests, d.ServedRequests)
 	return s
 }
 
 // String is the sizes in words, for the Markdown report.
 func (s Sizes) String() string {
-	return fmt.Sprintf("section 2 %d + %d tokens, section 3 %d contexts a curve, section 5 %d capacities of %d series points, section 6 %d + %d tokens with caches of %v tokens",
-		s.Prompt, s.New, s.ContextPoints, s.CapacityPoints, s.SeriesPoints, s.LongPrompt, s.LongNew, s.CacheTokens)
+	return fmt.Sprintf("section 2 %d + %d tokens, section 3 %d contexts a curve, section 5 %d capacities of %d series points, section 5b %d GPU-memory capacities, section 5c %d requests served, section 6 %d + %d tokens with caches of %v tokens",
+		s.Prompt, s.New, s.ContextPoints, s.CapacityPoints, s.SeriesPoints, s.TierPoints, s.ServedRequests, s.LongPrompt, s.LongNew, s.CacheTokens)
 }
 
 // equal says whether two sizes ask for the same work.

@@ -31,6 +31,7 @@ type ReplaySettings struct {
 	Timed      bool           // serve in time: arrivals, continuous batching, pinned blocks; needs Hardware
 	Serving    Serving        // how the timed replay schedules its steps
 	Progress   func(Progress) // optional: loading, then each run as it ends
+	Tiered     TieredSettings // one replay over cache tiers and instances instead (Tiers set); Capacities and Timed do not apply
 }
 
 // Serving is how a timed replay schedules (sim.ServeConfig); zero values
@@ -159,7 +160,20 @@ type ReplayResult struct {
 	TP            int               `json:"tp,omitempty"` // devices the prefills are timed on
 	Rows          []sim.Summary     `json:"rows,omitempty"`
 	Served        []sim.ServeResult `json:"served,omitempty"` // timed
+	Tiered        *sim.TieredResult `json:"tiered,omitempty"` // over tiers and instances
 	Provenance    `json:"provenance"`
+}
+
+// JSON is what kvsim replay --json prints: the rows, the timed runs, or
+// the whole result of a replay over tiers.
+func (r ReplayResult) JSON() any {
+	switch {
+	case r.Tiered != nil:
+		return r
+	case r.Served != nil:
+		return r.Served
+	}
+	return r.Rows
 }
 
 // Study names the result: data/replay.json.
@@ -167,6 +181,9 @@ func (ReplayResult) Study() string { return "replay" }
 
 // Summary says what was replayed.
 func (r ReplayResult) Summary() string {
+	if r.Tiered != nil {
+		return fmt.Sprintf("replayed %s (%d requests) over %d instances in %.1f s", r.Workload, r.Stats.Requests, r.Tiered.Instances, r.Took)
+	}
 	return fmt.Sprintf("replayed %s (%d requests) in %d runs in %.1f s", r.Workload, r.Stats.Requests, len(r.Rows)+len(r.Served), r.Took)
 }
 
@@ -185,9 +202,13 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 			evictions[i] = name
 		}
 	}
-	switch {
-	case s.Hardware != nil && s.Model == nil:
+	if s.Hardware != nil && s.Model == nil {
 		return ReplayResult{}, badSettings("timing prefills on hardware needs the model whose prefills they are")
+	}
+	if s.Tiered.asked() {
+		return tieredReplay(ctx, s, evictions, start)
+	}
+	switch {
 	case s.Timed && s.Hardware == nil:
 		return ReplayResult{}, badSettings("a timed replay needs a model and hardware to time prefills and decodes")
 	case s.Timed && slices.Contains(evictions, Belady):
@@ -287,6 +308,9 @@ func (r ReplayResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
 	}
 	fmt.Fprintln(w)
+	if r.Tiered != nil {
+		return report.WriteTiered(w, *r.Tiered)
+	}
 	if r.Served != nil {
 		return report.ServeTable(r.Workload, r.Served).WriteText(w)
 	}

@@ -27,6 +27,8 @@ type Results struct {
 	Predictions *Predictions   `json:"-"` // large: its own data file
 	KV          *KVStudy       `json:"-"`
 	Cache       *CacheStudy    `json:"-"`
+	Tiers       *TiersStudy    `json:"-"`
+	Latency     *LatencyStudy  `json:"-"`
 	Bounded     *BoundedStudy  `json:"-"`
 	Trust       *TrustStudy    `json:"-"` // section 3: the cost model against published measurements
 	Sparse      *SparseStudy   `json:"-"` // section 3: a sliding window against dense models
@@ -56,6 +58,8 @@ func (l *Lab) Results() (Results, error) {
 	r.CPU = loadInto[CPUComparison](l, &r)
 	r.KV = loadInto[KVStudy](l, &r)
 	r.Cache = loadInto[CacheStudy](l, &r)
+	r.Tiers = loadInto[TiersStudy](l, &r)
+	r.Latency = loadInto[LatencyStudy](l, &r)
 	r.Bounded = loadInto[BoundedStudy](l, &r)
 	r.Trust = loadInto[TrustStudy](l, &r)
 	r.Sparse = loadInto[SparseStudy](l, &r)
@@ -203,6 +207,8 @@ func (r Results) Metrics() []Metric {
 			}
 		}
 	}
+	out = append(out, r.tiersMetrics()...)
+	out = append(out, r.latencyMetrics()...)
 	if b := r.Bounded; b != nil {
 		for i, c := range b.Capacities {
 			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", b.Model, b.Prompt, b.New, c)

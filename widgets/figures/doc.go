@@ -20,6 +20,10 @@
 //	KVMemory, KVTable   study.KVStudy         KV per token and against context; what fits on the devices
 //	CacheSize           study.CacheStudy      capacity slider: hit rate, memory and evictions over time;
 //	                                          hit rate and TTFT saved against capacity
+//	CacheTiers          study.TiersStudy      GPU-memory slider, tier, instance, router and store pickers:
+//	                                          reuse against capacity, where it comes from, TTFT
+//	LatencyCDF          study.LatencyStudy    latency and comparison pickers: CDFs of TTFT, TPOT, E2E
+//	                                          by cache size or scheduler, with percentiles
 //	BoundedCache        study.BoundedStudy    capacity slider: recompute vs sliding window, time and quality
 //	EnvironmentTable, MetricsTable            study.Results
 //	FindingsTable       []study.Finding       claim, verdict, the engine it assumes, evidence

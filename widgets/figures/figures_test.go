@@ -504,8 +504,8 @@ func TestPageHasEverySection(t *testing.T) {
 		}
 	}
 	// Only the KV study ran: the others say they are missing, the KV ones draw.
-	if n := strings.Count(html, "Not computed"); n != 7 {
-		t.Errorf("%d missing figures, want 7 (measured, predicted, sparse, trust, comparison, cache, bounded)", n)
+	if n := strings.Count(html, "Not computed"); n != 9 {
+		t.Errorf("%d missing figures, want 9 (measured, predicted, sparse, trust, comparison, cache, tiers, latency, bounded)", n)
 	}
 	if !strings.Contains(html, "How much context fits") || strings.Contains(html, "kvw-error") {
 		t.Error("the KV figures did not draw")

@@ -39,6 +39,10 @@ func Sections() []Section {
 		}},
 		{"5. Cache size on a serving workload", "The workload replayed through a prefix cache at every capacity of the slider; the curves mark the slider's capacity and the memory the model's devices leave for the cache.",
 			func(rep study.Report) []widgets.Widget { return figure(rep.Cache, CacheSize) }},
+		{"5b. Beyond one GPU: cache tiers and serving instances", "The same workload over several serving instances, each with GPU memory (the slider) above host memory and an SSD, private or one store shared by all: how much reuse the GPUs alone miss, what the tiers and sharing win back, and the time to first token.",
+			func(rep study.Report) []widgets.Widget { return figure(rep.Tiers, CacheTiers) }},
+		{"5c. Serving latencies", "The workload's first requests served in time at several cache sizes and under two schedulers: the distributions of time to first token, time per output token and end-to-end latency.",
+			func(rep study.Report) []widgets.Widget { return figure(rep.Latency, LatencyCDF) }},
 		{"6. A bounded cache on one long generation", "Recompute (exact, slower) against a sliding window with attention sinks (fast, approximate), measured with random weights.",
 			func(rep study.Report) []widgets.Widget { return figure(rep.Bounded, BoundedCache) }},
 		{"7. Performance data", "", func(rep study.Report) []widgets.Widget {
