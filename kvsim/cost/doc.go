@@ -215,7 +215,7 @@
 // a pool of GOMAXPROCS threads (MeasureDecoderKernelsOn(n) for another
 // count), and fills Calibration.Ops (CPUOps). The preset then carries the
 // costs (Hardware.CPU) and every operation is priced as the decoder runs it
-// instead of by the roofline. It takes about 1.2 s and holds 256 MiB while
+// instead of by the roofline. It takes about 1.5 s and holds 256 MiB while
 // it runs.
 //
 // Each probe runs in three rounds; a round first runs it untimed (four
@@ -227,7 +227,16 @@
 // 30 passes (at most 150 ms) and then their three rounds back to back. A
 // cost is the median of the rounds; Ops.Spread is the median over probes of
 // (slowest - fastest round) / median, a measure of how busy the machine
-// was. Inputs
+// was. A round times at least three runs, however long a run takes. The
+// pool's fork-join (runs of 64 empty Pool.Runs) and the stream triad (3 x
+// 16 MiB, warmed up like the matrix-vector probes) are probes like the
+// others: each was once a single measurement (a mean over 2000 fork-joins,
+// one triad run in an 8 ms window), and on a busy machine that single
+// sample read 4.2 µs and 3.45 GB/s where a quiet one reads about 0.4 µs
+// and 24 GB/s. Calibration.Noise gives each headline figure's range over
+// the rounds and how many cores other processes kept busy meanwhile;
+// CompareCalibrations says whether two calibrations agree within the ranges
+// they state. Inputs
 // of the exponential-based steps are N(0, 1) values the probe has not just
 // seen (the decoder's activations are of that size; a branch predictor that
 // learns a repeated input flatters exp's rounding).
@@ -252,7 +261,8 @@
 //	                                                                                    matmul's output, half of it written by
 //	                                                                                    other cores
 //	CopySeconds               copy of rows                                             embedding rows, K/V into the cache
-//	ForkJoinSeconds           2000 empty Pool.Runs (Calibration, KernelGapSeconds)     every pooled call
+//	ForkJoinSeconds           runs of 64 empty Pool.Runs (Calibration,                  every pooled call
+//	                          KernelGapSeconds)
 //
 // A step's time is the sum over its operations (see priceCPU) of
 //
