@@ -48,6 +48,8 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
 	cacheTokens := f.String("cache-tokens", joinInts(sz.CacheTokens), "section 6: bounded cache capacities in tokens (`N[,N...]`)")
 	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, "section 5: capacities of the slider (`N`)")
+	f.IntVar(&sz.Repeat, "repeat", sz.Repeat, "sections 2 and 6: timed runs of each path, the paths in turn (`R`)")
+	sweep := f.String("sweep-models", strings.Join(sz.SweepModels, ","), "section 2: models of the speedup sweep (`NAME[,NAME...]`)")
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
@@ -58,8 +60,11 @@ func runReport(args []string, e *env) error {
 		return usagef("give --workload NAME or --trace FILE, not both")
 	}
 	if err := atLeast(minimum{"prompt", sz.Prompt, 1}, minimum{"new", sz.New, 2}, minimum{"long-prompt", sz.LongPrompt, 1},
-		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}); err != nil {
+		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}, minimum{"repeat", sz.Repeat, 1}); err != nil {
 		return err
+	}
+	if sz.SweepModels = splitList(*sweep); len(sz.SweepModels) == 0 {
+		return usagef("--sweep-models is empty: give at least one model name")
 	}
 	var err error
 	if sz.CacheTokens, err = parseTokenList(*cacheTokens); err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // tinyReport are report flags that make every study take a fraction of a second.
-var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
+var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot",
+	"--repeat", "2", "--sweep-models", "gpt-tiny,llama-tiny"}
 
 // tiny is one run of kvsim report with the default picks and tinyReport,
 // shared by the tests that read what it wrote.
@@ -56,7 +57,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/speedup.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -75,9 +76,9 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
 		t.Errorf("the page carries the chart library %d times, want once", n)
 	}
-	// Section 2: 2 charts, 3: 3 + 2, 4: 2, 5: 4, 6: 4.
-	if n := strings.Count(string(html), `class="kvw-chart"`); n != 17 {
-		t.Errorf("%d charts on the page, want 17", n)
+	// Section 2: 2 charts + 2 of the sweep, 3: 3 + 2, 4: 2, 5: 4, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 19 {
+		t.Errorf("%d charts on the page, want 19", n)
 	}
 	for _, want := range []string{"1. The chosen models", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)", "gpt3-175b"} {
 		if !strings.Contains(string(html), want) {

@@ -107,6 +107,9 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	if _, err := Run(ctx, l, Measure, l.MeasureSettings()); err != nil {
 		return Results{}, err
 	}
+	if _, err := Run(ctx, l, MeasureSpeedups, l.SpeedupSettings()); err != nil {
+		return Results{}, err
+	}
 	if _, err := Run(ctx, l, Predict, l.PredictSettings()); err != nil {
 		return Results{}, err
 	}
@@ -129,10 +132,20 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	return l.Results()
 }
 
-// MeasureSettings: the small model, Sizes.Prompt + Sizes.New tokens.
+// MeasureSettings: the small model, Sizes.Prompt + Sizes.New tokens,
+// Sizes.Repeat runs of each path in turn.
 func (l *Lab) MeasureSettings() MeasureSettings {
 	sz := l.Sizes.withDefaults()
-	return MeasureSettings{Model: l.Small, Prompt: sz.Prompt, New: sz.New, Seed: l.Picks.Seed}
+	return MeasureSettings{Model: l.Small, Prompt: sz.Prompt, New: sz.New, Repeat: sz.Repeat, Seed: l.Picks.Seed}
+}
+
+// SpeedupSettings: Sizes.SweepModels (with the small model), each
+// generating Sizes.SweepNew tokens after Sizes.SweepPrompt, Sizes.Repeat
+// runs of each path, within Sizes.SweepBudget.
+func (l *Lab) SpeedupSettings() SpeedupSettings {
+	sz := l.Sizes.withDefaults()
+	return SpeedupSettings{Models: l.chosen(append(sz.SweepModels, l.Small.Name)...), Prompt: sz.SweepPrompt, New: sz.SweepNew,
+		Repeat: sz.Repeat, Budget: sz.SweepBudget, Seed: l.Picks.Seed}
 }
 
 // CompareSettings: section 2's saved run beside this-cpu (measured here,
@@ -182,10 +195,11 @@ func (l *Lab) CacheSettings() CacheSettings {
 }
 
 // BoundedSettings: the small model, Sizes.LongPrompt + Sizes.LongNew
-// tokens, bounded at each of Sizes.CacheTokens.
+// tokens, bounded at each of Sizes.CacheTokens, Sizes.Repeat runs of every
+// path in turn.
 func (l *Lab) BoundedSettings() BoundedSettings {
 	sz := l.Sizes.withDefaults()
-	return BoundedSettings{Model: l.Small, Prompt: sz.LongPrompt, New: sz.LongNew, CacheTokens: sz.CacheTokens, Seed: l.Picks.Seed}
+	return BoundedSettings{Model: l.Small, Prompt: sz.LongPrompt, New: sz.LongNew, CacheTokens: sz.CacheTokens, Repeat: sz.Repeat, Seed: l.Picks.Seed}
 }
 
 // chosen returns the specs named, skipping unknown and repeated names.

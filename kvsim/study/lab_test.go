@@ -55,7 +55,7 @@ func TestLabChecksPicksAndStoresResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.KV == nil || r.Measured != nil || len(r.Missing) != 5 {
+	if r.KV == nil || r.Measured != nil || len(r.Missing) != 6 {
 		t.Errorf("results: kv %v, measured %v, missing %q", r.KV != nil, r.Measured != nil, r.Missing)
 	}
 }

@@ -1,5 +1,7 @@
 package study
 
+import "time"
+
 // Picks are the reader's choices: the notebook's first cell sets them and
 // every section reads them; `kvsim report` takes them from its flags.
 type Picks struct {
@@ -32,15 +34,27 @@ type Sizes struct {
 	CapacityPoints      int   // section 5: positions of the capacity slider
 	SeriesPoints        int   // section 5: points of each time series
 	ContextPoints       int   // section 3: contexts per latency curve
+	// Repeat is how many timed runs each measured path gets, all paths in
+	// turn (sections 2 and 6, the speedup sweep).
+	Repeat int
+	// The speedup sweep of section 2: these models (catalog names), each
+	// generating SweepNew tokens after SweepPrompt, within SweepBudget.
+	SweepModels           []string
+	SweepPrompt, SweepNew int
+	SweepBudget           time.Duration
 }
 
-// DefaultSizes run the notebook top to bottom in well under a minute on
-// two cores: a 16-token prompt + 176 new tokens (section 2), 8 + 184 tokens
-// with caches of 16 to 160 tokens (section 6), 40 capacities of 120 points
+// DefaultSizes run the notebook top to bottom in under a minute on two
+// quiet cores: a 16-token prompt + 128 new tokens (section 2), 8 + 120
+// tokens with caches of 16 to 96 tokens (section 6), 3 runs of each path
+// in turn; the sweep over the tiny models, llama-110m, gpt2-124m and
+// gpt2-355m at 8 + 8 tokens within 40 s; 40 capacities of 120 points
 // (section 5), 24 contexts per curve (section 3).
 func DefaultSizes() Sizes {
-	return Sizes{Prompt: 16, New: 176, LongPrompt: 8, LongNew: 184, CacheTokens: []int{16, 32, 64, 96, 128, 160},
-		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24}
+	return Sizes{Prompt: 16, New: 128, LongPrompt: 8, LongNew: 120, CacheTokens: []int{16, 32, 64, 96},
+		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24, Repeat: 3,
+		SweepModels: []string{"gpt-tiny", "llama-tiny", "llama-15m", "gpt-mini", "llama-110m", "gpt2-124m", "gpt2-355m"},
+		SweepPrompt: 8, SweepNew: 8, SweepBudget: 40 * time.Second}
 }
 
 func (s Sizes) withDefaults() Sizes {
@@ -53,6 +67,12 @@ func (s Sizes) withDefaults() Sizes {
 	s.CapacityPoints = orDefault(s.CapacityPoints, d.CapacityPoints)
 	s.SeriesPoints = orDefault(s.SeriesPoints, d.SeriesPoints)
 	s.ContextPoints = orDefault(s.ContextPoints, d.ContextPoints)
+	s.Repeat = orDefault(s.Repeat, d.Repeat)
+	if len(s.SweepModels) == 0 {
+		s.SweepModels = d.SweepModels
+	}
+	s.SweepPrompt, s.SweepNew = orDefault(s.SweepPrompt, d.SweepPrompt), orDefault(s.SweepNew, d.SweepNew)
+	s.SweepBudget = orDefault(s.SweepBudget, d.SweepBudget)
 	return s
 }
 
