@@ -3,6 +3,7 @@ package cost
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	noise "kvcache/kvsim/timing" // cost has its own timing type
 )
@@ -58,6 +59,15 @@ func (n *CalibrationNoise) describe() string {
 		s += fmt.Sprintf("; other processes kept %.2f cores busy meanwhile", *n.OthersBusy)
 	}
 	return s
+}
+
+// String is the noise in words: each headline figure's range over the
+// rounds, and the load of other processes.
+func (n *CalibrationNoise) String() string {
+	if n == nil {
+		return "this-cpu: measured without rounds, no noise stated"
+	}
+	return "this-cpu" + strings.TrimPrefix(n.describe(), ";")
 }
 
 // Agreement compares one headline figure of two calibrations.

@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -31,8 +32,11 @@ func TestCalibrationNoiseFromRounds(t *testing.T) {
 	if want := 2 * 32 * calMatFloats / (0.005 - 32*0.5e-6); math.Abs(n.MatvecFLOPS.Median-want) > 1e-6*want {
 		t.Errorf("matvec %+v, want median %g", n.MatvecFLOPS, want)
 	}
-	if d := n.describe(); !strings.Contains(d, "over 3 rounds") || !strings.Contains(d, "fork-join 0.4-4 µs") {
-		t.Errorf("describe: %q", d)
+	if d := n.String(); !strings.HasPrefix(d, fmt.Sprintf("this-cpu over %d rounds", calRounds)) || !strings.Contains(d, "fork-join 0.4-4 µs") {
+		t.Errorf("String: %q", d)
+	}
+	if d := (*CalibrationNoise)(nil).String(); !strings.Contains(d, "no noise") {
+		t.Errorf("nil: %q", d)
 	}
 }
 

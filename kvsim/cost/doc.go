@@ -215,16 +215,16 @@
 // a pool of GOMAXPROCS threads (MeasureDecoderKernelsOn(n) for another
 // count), and fills Calibration.Ops (CPUOps). The preset then carries the
 // costs (Hardware.CPU) and every operation is priced as the decoder runs it
-// instead of by the roofline. It takes about 1.5 s and holds 256 MiB while
+// instead of by the roofline. It takes about 2 s and holds 256 MiB while
 // it runs.
 //
-// Each probe runs in three rounds; a round first runs it untimed (four
+// Each probe runs in five rounds; a round first runs it untimed (four
 // times or 8 ms) so its data sits where the decoder's steady state keeps
 // it, then times it for 8 ms and keeps the median run. A working set near
 // the last-level cache's size streams at DRAM speed on its first pass and
 // reaches its steady rate only after 5 to 30 passes (here 64 to 128 MiB),
 // as it does over a decode's steps, so the matrix-vector probes first run
-// 30 passes (at most 150 ms) and then their three rounds back to back. A
+// 30 passes (at most 150 ms) and then their five rounds back to back. A
 // cost is the median of the rounds; Ops.Spread is the median over probes of
 // (slowest - fastest round) / median, a measure of how busy the machine
 // was. A round times at least three runs, however long a run takes. The
@@ -280,8 +280,7 @@
 // graph) does not apply. MoE and MLA models, which the decoder does not
 // run, are priced as if their matrices ran as dense ones.
 //
-// Not priced: first-touch page faults as the K/V cache grows (about 2% of
-// gpt-tiny's cached steps here), the first steps after the weights are
+// Not priced: the first steps after the weights are
 // built, while the last-level cache learns to keep a working set near its
 // size (up to twice as slow for llama-15m's 61 MB here), and garbage
 // collection.

@@ -18,11 +18,11 @@ import (
 // kvsim decoder runs, one class of work at a time, on a kernels.Pool of
 // GOMAXPROCS threads, and fills Calibration.Ops (CPUOps; doc.go lists every
 // probe). Each probe, the pool's fork-join and the stream triad included,
-// is timed in three rounds a few milliseconds long (the median run of each,
+// is timed in five rounds a few milliseconds long (the median run of each,
 // at least calMinRuns runs); a cost is the median of the rounds, and
 // Ops.Spread says how far the rounds typically disagreed. Calibration.Noise
 // gives each headline figure's range over the rounds and how busy other
-// processes kept the machine meanwhile. It takes about 1.5 s and holds
+// processes kept the machine meanwhile. It takes about 2 s and holds
 // 256 MiB while it runs.
 func MeasureDecoderKernels() (Calibration, error) {
 	return measureDecoderKernels(runtime.GOMAXPROCS(0))
@@ -121,7 +121,7 @@ const triadBytes = 3 * 4 * calStreamLen
 
 // Sizes of the decoder-kernel calibration.
 const (
-	calRounds     = 3
+	calRounds     = 5
 	calWarmUpRuns = 4
 	calMinRuns    = 3 // timed runs per round at least, however long the window
 

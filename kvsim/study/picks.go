@@ -44,17 +44,17 @@ type Sizes struct {
 	SweepBudget           time.Duration
 }
 
-// DefaultSizes run the notebook top to bottom in under a minute on two
-// quiet cores: a 16-token prompt + 128 new tokens (section 2), 8 + 120
-// tokens with caches of 16 to 96 tokens (section 6), 3 runs of each path
-// in turn; the sweep over the tiny models, llama-110m, gpt2-124m and
-// gpt2-355m at 8 + 8 tokens within 40 s; 40 capacities of 120 points
-// (section 5), 24 contexts per curve (section 3).
+// DefaultSizes are the notebook's sizes (its cells show them): a 16-token
+// prompt + 64 new tokens (section 2), 8 + 96 tokens with caches of 16, 32
+// and 64 tokens (section 6), 3 timed runs of each path in turn; the sweep
+// over the tiny models, llama-110m, gpt2-124m and gpt2-355m at 8 + 16
+// tokens within 40 s; 40 capacities of 120 points (section 5), 24 contexts
+// per curve (section 3).
 func DefaultSizes() Sizes {
-	return Sizes{Prompt: 16, New: 128, LongPrompt: 8, LongNew: 120, CacheTokens: []int{16, 32, 64, 96},
+	return Sizes{Prompt: 16, New: 64, LongPrompt: 8, LongNew: 96, CacheTokens: []int{16, 32, 64},
 		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24, Repeat: 3,
 		SweepModels: []string{"gpt-tiny", "llama-tiny", "llama-15m", "gpt-mini", "llama-110m", "gpt2-124m", "gpt2-355m"},
-		SweepPrompt: 8, SweepNew: 8, SweepBudget: 40 * time.Second}
+		SweepPrompt: 8, SweepNew: 16, SweepBudget: 40 * time.Second}
 }
 
 func (s Sizes) withDefaults() Sizes {
