@@ -12,7 +12,7 @@ import (
 
 const benchUsage = `Usage: kvsim bench [--model NAME] [--prompt P] [--new N] [--cache on|off|both]
                    [--cache-tokens C --bounded recompute|window] [--repeat R] [--seed S] [--predict] [--json]
-       kvsim bench --sweep [--sweep-budget 2m] [--prompt P] [--new N] [--repeat R] [--json]
+       kvsim bench --sweep [--sweep-budget 3m] [--prompt P] [--new N] [--repeat R] [--json]
 
 Runs a real transformer forward pass on this CPU and times every generated token
 with and/or without a KV cache: a few untimed warm-up tokens, then --repeat runs
@@ -40,7 +40,7 @@ func runBench(args []string, e *env) error {
 	repeat := f.Int("repeat", 3, "timed runs of each path, the paths in turn (`R`)")
 	warmUp := f.Int("warmup", decoder.DefaultWarmUp, "untimed `tokens` each path generates first (0: none)")
 	sweep := f.Bool("sweep", false, "measure the speedup on every catalog model that fits memory and --sweep-budget, smallest first (default 16+16 tokens)")
-	budget := f.Duration("sweep-budget", 2*time.Minute, "--sweep: skip a model whose run, extrapolated from the one before, would end past this `duration`")
+	budget := f.Duration("sweep-budget", 3*time.Minute, "--sweep: skip a model whose run, extrapolated from the one before, would end past this `duration`")
 	modelFile := addModelFileFlag(f)
 	if _, err := f.parse(args, e, 0, "the model goes in --model NAME"); err != nil {
 		return err

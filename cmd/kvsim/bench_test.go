@@ -236,3 +236,29 @@ func TestBenchSweep(t *testing.T) {
 		}
 	}
 }
+
+// `kvsim hardware this-cpu` states the calibration's noise: the range of
+// each headline figure over its rounds, in the text and in --json.
+func TestHardwareThisCPUStatesItsNoise(t *testing.T) {
+	code, out, stderr := kvsim(t, "hardware", "this-cpu", "--json")
+	var h struct {
+		Name        string
+		Calibration struct {
+			Noise struct {
+				Rounds          int                `json:"rounds"`
+				StreamBandwidth map[string]float64 `json:"stream_bandwidth"`
+				ForkJoin        map[string]float64 `json:"fork_join_s"`
+			} `json:"noise"`
+		} `json:"calibration"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	n := h.Calibration.Noise
+	if h.Name != "this-cpu" || n.Rounds < 3 || n.StreamBandwidth["n"] != float64(n.Rounds) || !(n.ForkJoin["min"] <= n.ForkJoin["median"] && n.ForkJoin["median"] <= n.ForkJoin["max"]) {
+		t.Errorf("noise %+v", n)
+	}
+	if code, out, _ := kvsim(t, "hardware", "this-cpu"); code != 0 || !strings.Contains(out, "rounds: matmul") || !strings.Contains(out, "fork-join") {
+		t.Errorf("text output lacks the rounds' ranges:\n%s", out)
+	}
+}

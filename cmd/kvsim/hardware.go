@@ -33,6 +33,13 @@ func runHardware(args []string, e *env) error {
 		if err != nil {
 			return err
 		}
+		if *asJSON && h.Name == cost.ThisCPU { // the calibration beside it: its rounds' ranges, the load
+			c, _ := cal.Calibration()
+			return writeJSON(e, struct {
+				cost.Hardware
+				Calibration cost.Calibration `json:"calibration"`
+			}{h, c})
+		}
 		if *asJSON {
 			return writeJSON(e, h)
 		}

@@ -192,65 +192,10 @@ type BenchResult struct {
 // a K/V cache, through Bench: a warm-up, then Repeat runs of each path in
 // turn. The notebook and `kvsim bench` both call it.
 func Run(spec model.Spec, opt BenchOptions) (*BenchResult, error) {
-	if opt.Prompt == 0 {
-		opt.Prompt = DefaultPrompt
-	}
-	if opt.New == 0 {
-		opt.New = DefaultNew
-	}
-	if opt.Cache == "" {
-		opt.Cache = CacheBoth
-	}
-	if _, err := ParseCacheMode(string(opt.Cache)); err != nil {
-		return nil, err
-	}
-	switch {
-	case opt.Prompt < 0 || opt.New < 0:
-		return nil, fmt.Errorf("decoder: prompt %d and new %d tokens: both must be at least 1", opt.Prompt, opt.New)
-	case opt.Prompt+opt.New > spec.MaxContext:
-		return nil, fmt.Errorf("decoder: prompt %d + new %d = %d tokens exceed model %s's context of %d; use fewer tokens",
-			opt.Prompt, opt.New, opt.Prompt+opt.New, spec.Name, spec.MaxContext)
-	case opt.CacheTokens < 0:
-		return nil, fmt.Errorf("decoder: cache capacity %d tokens: it must be positive (or 0 for unbounded)", opt.CacheTokens)
-	case opt.Repeat < 0:
-		return nil, fmt.Errorf("decoder: %d repeats: give at least 1", opt.Repeat)
-	}
-	if opt.Policy != "" {
-		if _, err := ParsePolicy(string(opt.Policy)); err != nil {
-			return nil, err
-		}
-	}
-	maxTokens := opt.Prompt + opt.New - 1
-	cacheCfg := CacheConfig{Enabled: true, Capacity: opt.CacheTokens, Policy: opt.Policy, Sinks: opt.Sinks}
-	window := opt.Cache != CacheOff && opt.Policy == Window && opt.CacheTokens > 0 && opt.CacheTokens < maxTokens
-
-	// the paths, the reference first
-	var paths []BenchPath
-	if window {
-		paths = append(paths, BenchPath{Name: "reference", Cache: CacheConfig{Enabled: true}},
-			BenchPath{Name: "cached", Cache: cacheCfg, Check: Diverge})
-	} else if opt.Cache != CacheOff {
-		paths = append(paths, BenchPath{Name: "cached", Cache: cacheCfg})
-	}
-	if opt.Cache != CacheOn {
-		check := SameLogits
-		if len(paths) == 0 {
-			check = NoCheck
-		}
-		paths = append(paths, BenchPath{Name: "uncached", Cache: CacheConfig{}, Check: check})
-	}
-
-	// memory: weights + every path's session + the logits kept
-	mem, err := BenchMemory(spec, maxTokens, opt.New, paths, opt.Threads)
+	opt, paths, mem, err := planRun(spec, opt)
 	if err != nil {
 		return nil, err
 	}
-	mem.Weights = WeightBytes(spec)
-	mem.Total += mem.Weights
-	if err := checkMemory(spec.Name, mem, opt.MemAvailable); err != nil {
-		return nil, err
-	}
-
 	if opt.Progress != nil {
 		opt.Progress(Progress{Phase: "weights", Total: 1})
 	}
@@ -315,6 +260,71 @@ func Run(spec model.Spec, opt BenchOptions) (*BenchResult, error) {
 		res.Ranking = &r
 	}
 	return res, nil
+}
+
+// RunMemory is what Run would allocate for spec under opt: the weights,
+// every path's session and the logits the checks keep. err says why Run
+// would refuse (bad options, or more memory than is available).
+func RunMemory(spec model.Spec, opt BenchOptions) (Memory, error) {
+	_, _, mem, err := planRun(spec, opt)
+	return mem, err
+}
+
+// planRun fills opt's defaults, checks it, lists the paths (the reference
+// first) and checks their memory.
+func planRun(spec model.Spec, opt BenchOptions) (BenchOptions, []BenchPath, Memory, error) {
+	if opt.Prompt == 0 {
+		opt.Prompt = DefaultPrompt
+	}
+	if opt.New == 0 {
+		opt.New = DefaultNew
+	}
+	if opt.Cache == "" {
+		opt.Cache = CacheBoth
+	}
+	if _, err := ParseCacheMode(string(opt.Cache)); err != nil {
+		return opt, nil, Memory{}, err
+	}
+	switch {
+	case opt.Prompt < 0 || opt.New < 0:
+		return opt, nil, Memory{}, fmt.Errorf("decoder: prompt %d and new %d tokens: both must be at least 1", opt.Prompt, opt.New)
+	case opt.Prompt+opt.New > spec.MaxContext:
+		return opt, nil, Memory{}, fmt.Errorf("decoder: prompt %d + new %d = %d tokens exceed model %s's context of %d; use fewer tokens",
+			opt.Prompt, opt.New, opt.Prompt+opt.New, spec.Name, spec.MaxContext)
+	case opt.CacheTokens < 0:
+		return opt, nil, Memory{}, fmt.Errorf("decoder: cache capacity %d tokens: it must be positive (or 0 for unbounded)", opt.CacheTokens)
+	case opt.Repeat < 0:
+		return opt, nil, Memory{}, fmt.Errorf("decoder: %d repeats: give at least 1", opt.Repeat)
+	}
+	if opt.Policy != "" {
+		if _, err := ParsePolicy(string(opt.Policy)); err != nil {
+			return opt, nil, Memory{}, err
+		}
+	}
+	maxTokens := opt.Prompt + opt.New - 1
+	cacheCfg := CacheConfig{Enabled: true, Capacity: opt.CacheTokens, Policy: opt.Policy, Sinks: opt.Sinks}
+	window := opt.Cache != CacheOff && opt.Policy == Window && opt.CacheTokens > 0 && opt.CacheTokens < maxTokens
+	var paths []BenchPath
+	if window {
+		paths = append(paths, BenchPath{Name: "reference", Cache: CacheConfig{Enabled: true}},
+			BenchPath{Name: "cached", Cache: cacheCfg, Check: Diverge})
+	} else if opt.Cache != CacheOff {
+		paths = append(paths, BenchPath{Name: "cached", Cache: cacheCfg})
+	}
+	if opt.Cache != CacheOn {
+		check := SameLogits
+		if len(paths) == 0 {
+			check = NoCheck
+		}
+		paths = append(paths, BenchPath{Name: "uncached", Cache: CacheConfig{}, Check: check})
+	}
+	mem, err := BenchMemory(spec, maxTokens, opt.New, paths, opt.Threads)
+	if err != nil {
+		return opt, nil, Memory{}, err
+	}
+	mem.Weights = WeightBytes(spec)
+	mem.Total += mem.Weights
+	return opt, paths, mem, checkMemory(spec.Name, mem, opt.MemAvailable)
 }
 
 // SpeedupSpread is the spread of slow's total over fast's, run by run (the

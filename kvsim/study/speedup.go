@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"kvcache/kvsim/decoder"
@@ -55,8 +56,17 @@ type SpeedupPoint struct {
 type SkippedModel struct {
 	Model  string `json:"model"`
 	Params int64  `json:"params"`
+	Kind   string `json:"kind"` // SkippedMemory, SkippedBudget, SkippedContext or SkippedError
 	Reason string `json:"reason"`
 }
+
+// Why a sweep skips a model.
+const (
+	SkippedMemory  = "memory"  // its weights and sessions do not fit in the memory available
+	SkippedBudget  = "budget"  // its run would end past the budget
+	SkippedContext = "context" // the tokens exceed its context
+	SkippedError   = "error"   // the decoder refused it otherwise
+)
 
 // SpeedupTrend says how the speedup moves with size, within the noise.
 type SpeedupTrend struct {
@@ -134,30 +144,38 @@ func MeasureSpeedups(ctx context.Context, s SpeedupSettings) (SpeedupStudy, erro
 		if err := ctx.Err(); err != nil {
 			return SpeedupStudy{}, err
 		}
-		skip := func(reason string) {
-			st.Skipped = append(st.Skipped, SkippedModel{spec.Name, spec.TotalParams(), reason})
+		skip := func(kind, reason string) {
+			st.Skipped = append(st.Skipped, SkippedModel{spec.Name, spec.TotalParams(), kind, reason})
 		}
+		opt := decoder.BenchOptions{Prompt: s.Prompt, New: s.New, Cache: decoder.CacheBoth, Seed: s.Seed, Threads: s.Threads,
+			Repeat: s.Repeat, WarmUp: s.WarmUp, MemAvailable: s.MemAvailable}
 		if s.Prompt+s.New > spec.MaxContext {
-			skip(fmt.Sprintf("%d+%d tokens exceed its context of %d", s.Prompt, s.New, spec.MaxContext))
+			skip(SkippedContext, fmt.Sprintf("%d+%d tokens exceed its context of %d", s.Prompt, s.New, spec.MaxContext))
+			continue
+		}
+		if mem, err := decoder.RunMemory(spec, opt); err != nil {
+			kind := SkippedError
+			if mem.Total > 0 { // the options held; the memory did not
+				kind = SkippedMemory
+			}
+			skip(kind, err.Error())
 			continue
 		}
 		if s.Budget > 0 && last != nil {
 			est := estimateSeconds(*last, lastSpec, spec)
 			if left := (s.Budget - time.Since(start)).Seconds(); est > left {
-				skip(fmt.Sprintf("its run would take about %s (extrapolated from %s) and %s of the %s budget is left",
+				skip(SkippedBudget, fmt.Sprintf("its run would take about %s (extrapolated from %s) and %s of the %s budget is left",
 					units.Seconds(est), last.Model, units.Seconds(max(left, 0)), units.Seconds(s.Budget.Seconds())))
 				continue
 			}
 		}
 		t0 := time.Now()
-		opt := decoder.BenchOptions{Prompt: s.Prompt, New: s.New, Cache: decoder.CacheBoth, Seed: s.Seed, Threads: s.Threads,
-			Repeat: s.Repeat, WarmUp: s.WarmUp, MemAvailable: s.MemAvailable}
 		if s.Progress != nil {
 			opt.Progress = func(p decoder.Progress) { s.Progress(spec.Name, p) }
 		}
 		res, err := decoder.Run(spec, opt)
 		if err != nil {
-			skip(err.Error())
+			skip(SkippedError, err.Error())
 			continue
 		}
 		p := SpeedupPoint{Model: spec.Name, Family: spec.Family, Params: spec.TotalParams(),
@@ -238,8 +256,29 @@ func SpeedupTable(st SpeedupStudy) report.Table {
 			units.Seconds(p.Uncached.Median), report.SecondsRange(p.Uncached.Min, p.Uncached.Max),
 			units.Times(p.Speedup.Median), units.Times(p.Speedup.Min)+"-"+units.Times(p.Speedup.Max), p.Ranking.Verdict)
 	}
-	for _, s := range st.Skipped {
-		t.AddRow(s.Model, units.Count(float64(s.Params)), "-", "", "-", "", "-", "", "skipped: "+s.Reason)
+	for _, kind := range []string{SkippedContext, SkippedMemory, SkippedBudget, SkippedError} {
+		var names []string
+		reason := ""
+		for _, sk := range st.Skipped {
+			if sk.Kind == kind {
+				names = append(names, sk.Model)
+				if reason == "" {
+					reason = sk.Reason
+				}
+			}
+		}
+		if len(names) > 0 {
+			t.AddRow(skippedNames(names), "", "-", "", "-", "", "-", "", fmt.Sprintf("skipped (%s): %s", kind, reason))
+		}
 	}
 	return t
+}
+
+// skippedNames lists skipped models, the first few by name.
+func skippedNames(names []string) string {
+	const shown = 3
+	if len(names) <= shown {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:shown], ", "), len(names)-shown)
 }

@@ -50,7 +50,7 @@ func TestMeasureSpeedupsSkipsWhatDoesNotFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Points) != 1 || len(st.Skipped) != 1 || !strings.Contains(st.Skipped[0].Reason, "budget") {
+	if len(st.Points) != 1 || len(st.Skipped) != 1 || st.Skipped[0].Kind != SkippedBudget || !strings.Contains(st.Skipped[0].Reason, "budget") {
 		t.Errorf("budget: points %d, skipped %+v", len(st.Points), st.Skipped)
 	}
 	s.Budget, s.MemAvailable = 0, 1
@@ -58,17 +58,24 @@ func TestMeasureSpeedupsSkipsWhatDoesNotFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Points) != 0 || len(st.Skipped) != 2 || !strings.Contains(st.Skipped[0].Reason, "memory") {
+	if len(st.Points) != 0 || len(st.Skipped) != 2 || st.Skipped[0].Kind != SkippedMemory || !strings.Contains(st.Skipped[0].Reason, "memory") {
 		t.Errorf("memory: points %d, skipped %+v", len(st.Points), st.Skipped)
 	}
 	s.MemAvailable, s.Models = 0, specs(t, "llama-15m")
 	s.Prompt, s.New = 200, 100
-	if st, err = MeasureSpeedups(ctx, s); err != nil || len(st.Skipped) != 1 || !strings.Contains(st.Skipped[0].Reason, "context") {
+	if st, err = MeasureSpeedups(ctx, s); err != nil || len(st.Skipped) != 1 || st.Skipped[0].Kind != SkippedContext {
 		t.Errorf("context: %v, %+v", err, st.Skipped)
 	}
 	s.New = 1
 	if _, err := MeasureSpeedups(ctx, s); err == nil {
 		t.Error("one new token has no decode step to compare")
+	}
+	// The table lists each kind of skip once, with its first reason.
+	table := SpeedupTable(SpeedupStudy{Skipped: []SkippedModel{{"a", 1, SkippedMemory, "needs 1 TB"}, {"b", 2, SkippedMemory, "needs 2 TB"},
+		{"c", 3, SkippedBudget, "too slow"}, {"d", 4, SkippedMemory, "x"}, {"e", 5, SkippedMemory, "y"}}})
+	var text strings.Builder
+	if err := table.WriteText(&text); err != nil || !strings.Contains(text.String(), "a, b, d and 1 more") || strings.Count(text.String(), "skipped (") != 2 {
+		t.Errorf("skipped rows:\n%s", text.String())
 	}
 }
 
