@@ -16,14 +16,15 @@
 // long, on which Machine; its inputs are its own fields) and a one-line
 // Summary. Measured numbers carry their Spread.
 //
-//	study        settings          result          section  saved as
-//	Measure      MeasureSettings   Measured        2        data/measured.json
-//	Predict      PredictSettings   Predictions     3        data/predictions.json
-//	CompareCPU   CompareSettings   CPUComparison   3        data/cpu.json
-//	KV           KVSettings        KVStudy         4        data/kv.json
-//	Cache        CacheSettings     CacheStudy      5        data/cache.json
-//	Bounded      BoundedSettings   BoundedStudy    6        data/bounded.json
-//	Replay       ReplaySettings    ReplayResult    kvsim replay
+//	study            settings          result          section  saved as
+//	Measure          MeasureSettings   Measured        2        data/measured.json
+//	MeasureSpeedups  SpeedupSettings   SpeedupStudy    2        data/speedup.json
+//	Predict          PredictSettings   Predictions     3        data/predictions.json
+//	CompareCPU       CompareSettings   CPUComparison   3        data/cpu.json
+//	KV               KVSettings        KVStudy         4        data/kv.json
+//	Cache            CacheSettings     CacheStudy      5        data/cache.json
+//	Bounded          BoundedSettings   BoundedStudy    6        data/bounded.json
+//	Replay           ReplaySettings    ReplayResult    kvsim replay
 //
 // Findings checks five common claims against Results (section 8); Metrics
 // are the report's headline numbers (section 7); Report writes both as
@@ -53,7 +54,11 @@
 //   - What the cost model's error is: cost.Predictor.CompareDecode, used by
 //     CompareCPU and kvsim bench --predict.
 //   - What a total time is: the decoder's own total (PathTiming.TotalS), less
-//     the time a caller's OnToken took; kvsim bench prints the same.
+//     the time a caller's OnToken took, the median of its runs; kvsim bench
+//     prints the same.
+//   - When two measured paths differ: timing.Rank (Ranking), beyond the
+//     noise of their runs, or within noise, or an impossible ordering
+//     flagged as noise; the figures and the metrics say which.
 //   - Which requests a cache study replays: Source (a Mooncake trace, else a
 //     synthetic workload), for the notebook, kvsim report and kvsim replay.
 //   - Which capacities a sweep visits: SliderCapacities.
