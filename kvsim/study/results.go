@@ -134,8 +134,8 @@ func (r Results) Metrics() []Metric {
 	}
 	if m := r.Measured; m != nil {
 		cond := fmt.Sprintf("%s, %d+%d tokens, %s, median of %d runs%s", m.Model, m.Prompt, m.New, cpu, m.Repeat, busyNote(m.OthersBusy))
-		add("2 measured", "decode step with cache (mean)", 1e3*m.Cached.MeanDecodeS(), "ms", cond)
-		add("2 measured", "decode step without cache (mean)", 1e3*m.Uncached.MeanDecodeS(), "ms", cond)
+		spread("2 measured", "decode step with cache (mean)", meanDecodeStep(m.Cached), 1e3, "ms", cond)
+		spread("2 measured", "decode step without cache (mean)", meanDecodeStep(m.Uncached), 1e3, "ms", cond)
 		spread("2 measured", "last decode step with cache", lastStep(m.Cached), 1e3, "ms", cond)
 		spread("2 measured", "last decode step without cache", lastStep(m.Uncached), 1e3, "ms", cond)
 		spread("2 measured", "generation with cache", m.Cached.Total, 1e3, "ms", cond)
@@ -155,8 +155,16 @@ func (r Results) Metrics() []Metric {
 	}
 	if c := r.CPU; c != nil {
 		cond := fmt.Sprintf("%s, decode steps, cost model on this-cpu (decoder kernels) vs measurement", c.Model)
-		add("3 model vs measurement", "total error with cache", 100*c.TotalErrorCached, "%", cond)
-		add("3 model vs measurement", "total error without cache", 100*c.TotalErrorUncached, "%", cond)
+		errorBand := func(name string, e float64, band [2]float64) {
+			if band == [2]float64{} {
+				add("3 model vs measurement", name, 100*e, "%", cond)
+				return
+			}
+			out = append(out, Metric{Section: "3 model vs measurement", Name: name, Value: 100 * e, Low: 100 * band[0], High: 100 * band[1],
+				Runs: c.Repeat, Unit: "%", Conditions: cond + "; range: against the fastest and slowest run of each step"})
+		}
+		errorBand("total error with cache", c.TotalErrorCached, c.TotalErrorCachedBand)
+		errorBand("total error without cache", c.TotalErrorUncached, c.TotalErrorUncachedBand)
 		add("3 model vs measurement", "median step error with cache", 100*c.MedianAbsErrorCached, "%", cond)
 		add("3 model vs measurement", "median step error without cache", 100*c.MedianAbsErrorUncached, "%", cond)
 		add("3 model vs measurement", "speedup predicted", c.PredictedSpeedup, "x", cond)
@@ -214,6 +222,16 @@ func (r Results) Metrics() []Metric {
 		}
 	}
 	return out
+}
+
+// meanDecodeStep is the mean decode step of the runs' medians, with the
+// means of their fastest and slowest runs as its range.
+func meanDecodeStep(t PathTiming) Spread {
+	n := len(t.PerTokenS)
+	if n < 2 || len(t.PerTokenMinS) < n || len(t.PerTokenMaxS) < n {
+		return Spread{}
+	}
+	return Spread{N: t.Repeats, Median: mean(t.PerTokenS[1:]), Min: mean(t.PerTokenMinS[1:]), Max: mean(t.PerTokenMaxS[1:])}
 }
 
 // lastStep spreads a path's last token over the runs.

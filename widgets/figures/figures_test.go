@@ -283,7 +283,7 @@ func TestMeasuredLatencyAndTheModel(t *testing.T) {
 		t.Errorf("latency chart %+v: want two medians and two bands", lines)
 	}
 	// The medians are the study's; each path has a band of its runs.
-	if med := points(t, lines, 0); med[8] != study.Round4(1e3*run.Cached.PerTokenS[9]) || !strings.Contains(lines.Series[1].Name, "fastest to slowest of 3 runs") {
+	if med := points(t, lines, 0); med[8] != study.Round4(1e3*run.Cached.PerTokenS[9]) || !strings.Contains(lines.Series[1].Name, "range of 3 runs") {
 		t.Errorf("median %v, band %q", med, lines.Series[1].Name)
 	}
 	if n := bandRectangles(t, pn.Options[pn.States[0][0]], 1); n != 9 {

@@ -3,6 +3,7 @@ package figures
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -118,10 +119,10 @@ func measuredLines(run study.Measured) widgets.Charter {
 		pl.add(p.name, xs, med, style{color: p.color, width: 1.5})
 		if _, lo := decodeSteps(run, p.t.PerTokenMinS, 1e3); len(lo) == len(xs) {
 			_, hi := decodeSteps(run, p.t.PerTokenMaxS, 1e3)
-			pl.band(p.name+", "+runsLabel(p.t.Repeats), xs, lo, hi, p.color)
+			pl.band(strings.SplitN(p.name, " (", 2)[0]+", "+runsLabel(p.t.Repeats), xs, lo, hi, p.color)
 		}
 	}
-	return pl.legendRows(104).xRange(0, float64(run.Prompt+run.New))
+	return pl.legendRows(124).xRange(0, float64(run.Prompt+run.New))
 }
 
 func breakdownChart(run study.Measured, p study.PathTiming, name string) widgets.Charter {

@@ -46,7 +46,7 @@ func SpeedupBySize(st study.SpeedupStudy) *widgets.Explorer {
 				add("without", params, uncached, style{color: colorUncached}).
 				errorBars("with KV cache, "+runs, params, cLo, cHi, colorCached).
 				errorBars("without, "+runs, params, uLo, uHi, colorUncached).
-				legendRows(104))
+				legendRows(124))
 		}, widgets.Size("49%", "380px")).
 		Table(func(widgets.At) report.Table { return study.SpeedupTable(st) }).
 		Fragment(func(widgets.At) string {

@@ -20,12 +20,12 @@ func (p plot) errorBars(name string, xs, lo, hi []float64, color string) plot {
 	return p
 }
 
-// runsLabel names a band: "fastest to slowest of 3 runs".
+// runsLabel names a band: "range of 3 runs" (fastest to slowest).
 func runsLabel(n int) string {
 	if n == 1 {
-		return "one run: no spread"
+		return "one run: no range"
 	}
-	return fmt.Sprintf("fastest to slowest of %d runs", n)
+	return fmt.Sprintf("range of %d runs", n)
 }
 
 // ranked says how two measured paths compare, in HTML: the ratio when it
@@ -50,9 +50,6 @@ func spreadText(s study.Spread, format func(float64) string) string {
 	}
 	return fmt.Sprintf("%s (%s to %s)", format(s.Median), format(s.Min), format(s.Max))
 }
-
-// ms formats seconds as milliseconds for the sentences.
-func ms(s float64) string { return fmt.Sprintf("%.2f ms", 1e3*s) }
 
 // busy says, when other processes kept the machine busy, that they did.
 func busy(cores *float64) string {
