@@ -231,9 +231,10 @@
 // pool's fork-join (runs of 64 empty Pool.Runs) and the stream triad (3 x
 // 16 MiB, warmed up like the matrix-vector probes) are probes like the
 // others: each was once a single measurement (a mean over 2000 fork-joins,
-// one triad run in an 8 ms window), and on a busy machine that single
-// sample read 4.2 µs and 3.45 GB/s where a quiet one reads about 0.4 µs
-// and 24 GB/s. Calibration.Noise gives each headline figure's range over
+// one triad run in an 8 ms window): issue 10 saw them read 4.2 µs and
+// 3.45 GB/s in a notebook and 0.375 µs and 24.3 GB/s from the CLI an hour
+// later, and here the old triad read 7-8 GB/s against 21 GB/s while other
+// processes kept 1.3 of 2 cores busy. Calibration.Noise gives each headline figure's range over
 // the rounds and how many cores other processes kept busy meanwhile;
 // CompareCalibrations says whether two calibrations agree within the ranges
 // they state. Inputs
