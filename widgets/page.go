@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"html"
 	"html/template"
-	"os"
 	"strconv"
+
+	"kvcache/kvsim/atomicfile"
 )
 
 var errNoUpdate = errors.New("widgets: live chart has no data yet; call Update first")
@@ -120,13 +121,14 @@ func (p *Page) Render() string {
 	return s
 }
 
-// WriteFile writes the page to path (0644).
+// WriteFile writes the page to path (0644), whole or not at all: a kill
+// or a full disk leaves the previous page (kvsim/atomicfile).
 func (p *Page) WriteFile(path string) error {
 	s, err := p.HTML()
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(s)); err != nil {
 		return fmt.Errorf("widgets: writing page: %w", err)
 	}
 	return nil

@@ -242,19 +242,19 @@ func TestBenchSweep(t *testing.T) {
 func TestHardwareThisCPUStatesItsNoise(t *testing.T) {
 	code, out, stderr := kvsim(t, "hardware", "this-cpu", "--json")
 	var h struct {
-		Name        string
-		Calibration struct {
+		Name string
+		CPU  struct {
 			Noise struct {
 				Rounds          int                `json:"rounds"`
 				StreamBandwidth map[string]float64 `json:"stream_bandwidth"`
 				ForkJoin        map[string]float64 `json:"fork_join_s"`
 			} `json:"noise"`
-		} `json:"calibration"`
+		} `json:"cpu_ops"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	n := h.Calibration.Noise
+	n := h.CPU.Noise
 	if h.Name != "this-cpu" || n.Rounds < 3 || n.StreamBandwidth["n"] != float64(n.Rounds) || !(n.ForkJoin["min"] <= n.ForkJoin["median"] && n.ForkJoin["median"] <= n.ForkJoin["max"]) {
 		t.Errorf("noise %+v", n)
 	}

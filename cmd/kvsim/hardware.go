@@ -33,13 +33,6 @@ func runHardware(args []string, e *env) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON && h.Name == cost.ThisCPU { // the calibration beside it: its rounds' ranges, the load
-			c, _ := cal.Calibration()
-			return writeJSON(e, struct {
-				cost.Hardware
-				Calibration cost.Calibration `json:"calibration"`
-			}{h, c})
-		}
 		if *asJSON {
 			return writeJSON(e, h)
 		}
@@ -57,12 +50,5 @@ func runHardware(args []string, e *env) error {
 	if *asJSON {
 		return writeJSON(e, all)
 	}
-	if err := report.HardwareTable(all).WriteText(e.stdout); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, "\nFLOP/s are dense (no 2:4 sparsity). Sources:")
-	for _, h := range all {
-		fmt.Fprintf(e.stdout, "  %s: %s\n", h.Name, h.Source)
-	}
-	return nil
+	return report.WriteHardwareList(e.stdout, all)
 }

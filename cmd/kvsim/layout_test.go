@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,4 +32,36 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
+}
+
+// maxCodeLines bounds cmd/kvsim's non-test code (lines that are neither
+// blank nor comments): the CLI stays a thin layer over kvsim/study and
+// kvsim/report (team rule, phase 2). Over it, move tables to kvsim/report
+// and logic to kvsim/study or the engine rooms.
+const maxCodeLines = 1000
+
+func TestCommandStaysThin(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "//") {
+				code++
+			}
+		}
+	}
+	if code > maxCodeLines {
+		t.Errorf("cmd/kvsim has %d lines of code, over %d: move tables to kvsim/report and logic to kvsim/study", code, maxCodeLines)
+	}
+	t.Logf("cmd/kvsim: %d lines of code (limit %d)", code, maxCodeLines)
 }

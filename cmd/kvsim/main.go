@@ -13,10 +13,13 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
+	"kvcache/kvsim/study"
 )
 
 // command is one subcommand: a line of help and the function that runs it.
@@ -111,6 +114,15 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// settingsError makes a study's bad-settings error (study.ErrBadSettings)
+// a usage error; others pass unchanged.
+func settingsError(err error) error {
+	if errors.Is(err, study.ErrBadSettings) {
+		return usageError{err.Error()}
+	}
+	return err
+}
+
 // flags is a command's flag set with what every command does with it:
 // usage text, parsing around positional arguments, and which flags were
 // given.
@@ -155,7 +167,7 @@ func (f *flags) parse(args []string, e *env, maxArgs int, hint string) ([]string
 	}
 	f.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if len(positional) > maxArgs {
-		return nil, usagef("unexpected argument %s; %s", joinQuoted(positional[maxArgs:]), hint)
+		return nil, usagef("unexpected argument %q; %s", strings.Join(positional[maxArgs:], " "), hint)
 	}
 	return positional, nil
 }
@@ -226,10 +238,53 @@ func loadCatalog(file string) (*model.Catalog, error) {
 	return cat, nil
 }
 
+// lookupModel finds name among the presets and the models of file.
+func lookupModel(file, name string) (model.Spec, error) {
+	cat, err := loadCatalog(file)
+	if err != nil {
+		return model.Spec{}, err
+	}
+	return cat.Lookup(name)
+}
+
+// lookupHardware finds name among the presets and the devices of file.
+func lookupHardware(file, name string) (cost.Hardware, error) {
+	own, err := loadHardware(file)
+	if err != nil {
+		return cost.Hardware{}, err
+	}
+	return cost.LookupHardwareIn(name, own, cost.NewCalibrator(nil))
+}
+
+// addProgressFlag registers --progress, on by default when stderr is a
+// terminal.
+func addProgressFlag(f *flags, e *env) *bool {
+	return f.Bool("progress", e.stderrIsTerminal, "show progress on stderr: a bar on a terminal, else a line per stage (default: on a terminal)")
+}
+
+// newProgress is the progress display (nil, which shows nothing, when
+// off) and a studies' callback that draws on it.
+func newProgress(e *env, on bool) (*report.Progress, func(study.Progress)) {
+	if !on {
+		return nil, nil
+	}
+	pr := report.NewProgress(e.stderr, e.stderrIsTerminal)
+	return pr, func(s study.Progress) { pr.Update(s.Study+": "+s.Stage, s.Done, s.Total) }
+}
+
+// writeJSON prints v as indented JSON, or nothing: a value JSON cannot
+// carry (NaN, an infinity) is an error that says so.
 func writeJSON(e *env, v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	var bad *json.UnsupportedValueError
+	if errors.As(err, &bad) {
+		return fmt.Errorf("the result holds %s, which JSON cannot carry: a computation overflowed or divided by zero; please report it with the command line", bad.Str)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(append(b, '\n'))
+	return err
 }
 
 func isTerminal(f *os.File) bool {
@@ -237,13 +292,31 @@ func isTerminal(f *os.File) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// joinQuoted quotes and joins names for messages.
-func joinQuoted(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+// ints is a flag of comma-separated whole numbers of at least 1.
+type ints []int
+
+func (v *ints) String() string {
+	s := make([]string, len(*v))
+	for i, n := range *v {
+		s[i] = strconv.Itoa(n)
 	}
-	return strings.Join(q, ", ")
+	return strings.Join(s, ",")
+}
+
+func (v *ints) Set(list string) error {
+	var out []int
+	for _, f := range splitList(list) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q: give whole numbers of at least 1, e.g. 16,32,64", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return errors.New("empty: give at least one number")
+	}
+	*v = out
+	return nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -27,11 +27,7 @@ func runModels(args []string, e *env) error {
 		return report.ModelDetail(s).WriteText(e.stdout)
 	}
 	if *asJSON {
-		recs := []report.ModelRecord{}
-		for _, s := range cat.Specs() {
-			recs = append(recs, report.NewModelRecord(s))
-		}
-		return writeJSON(e, recs)
+		return writeJSON(e, report.ModelRecords(cat.Specs()))
 	}
 	return report.ModelTable(cat.Specs()).WriteText(e.stdout)
 }

@@ -47,6 +47,8 @@ func runPredict(args []string, e *env) error {
 		return usagef("--hardware-file adds devices; name the one to predict on with --hardware NAME")
 	case *hwName == "":
 		return usagef("give --hardware NAME; presets: %s", strings.Join(cost.HardwareNames(), ", "))
+	case !*all && strings.EqualFold(*hwName, "all"):
+		return usagef("--hardware all predicts on every device for every model: add --all, or name one device")
 	case !f.given["context"]:
 		return usagef("give --context L, the tokens before the new one (e.g. --context 1024)")
 	case f.given["tp"] && *tp < 1:
@@ -61,9 +63,9 @@ func runPredict(args []string, e *env) error {
 	if err := atLeast(minimum{"context", *context, 1}, minimum{"batch", *batch, 1}); err != nil {
 		return err
 	}
-	opt, err := engineOptions(*exec, *engine)
+	opt, err := study.EngineOptions(*exec, *engine)
 	if err != nil {
-		return err
+		return settingsError(err)
 	}
 	opt.TP, opt.MemoryFraction, opt.AllowLongContext, opt.ExpertParallel = *tp, *fraction, *allowLong, *expertParallel
 	if *dtype != "" {
@@ -98,6 +100,9 @@ func runPredict(args []string, e *env) error {
 		if err != nil {
 			return err
 		}
+		if *expertParallel && spec.MoE == nil {
+			return usagef("--expert-parallel places a mixture-of-experts model's experts; %s has none", spec.Name)
+		}
 		pr, err := study.PredictAt(spec, hardware[0], opt, *context, *batch)
 		if err != nil {
 			return err
@@ -107,51 +112,9 @@ func runPredict(args []string, e *env) error {
 		}
 		return report.WritePrediction(e.stdout, pr, hardware[0])
 	}
-	var rows []report.PredictionRow
-	for _, h := range hardware {
-		o := opt
-		if h.CPU != nil && o.Engine != "" && o.Engine != cost.ThisCPUEngine { // --all --hardware all: this-cpu runs its decoder
-			o.Engine, o.Exec = "", ""
-		}
-		for _, spec := range cat.Specs() {
-			pr, err := study.PredictAt(spec, h, o, *context, *batch)
-			rows = append(rows, report.PredictionRow{Prediction: pr, Spec: spec, Hardware: h.Name, Err: err})
-		}
-	}
+	rows := study.PredictAll(cat.Specs(), hardware, opt, *context, *batch)
 	if *asJSON {
-		// Each row is its prediction or, when it could not be predicted, the model, hardware and error.
-		out := make([]any, len(rows))
-		for i, r := range rows {
-			out[i] = r.Prediction
-			if r.Err != nil {
-				out[i] = map[string]any{"model": r.Spec.Name, "hardware": r.Hardware, "fits": false, "error": r.Err.Error()}
-			}
-		}
-		return writeJSON(e, out)
+		return writeJSON(e, report.PredictionRowsJSON(rows))
 	}
 	return report.PredictionTable(rows, *context, *batch, opt).WriteText(e.stdout)
-}
-
-// engineOptions reads --exec (an alias: eager or graph) and --engine, and
-// refuses the two when they disagree.
-func engineOptions(exec, engine string) (cost.Options, error) {
-	var opt cost.Options
-	if exec != "" {
-		mode, err := cost.ParseExecMode(exec)
-		if err != nil {
-			return opt, usagef("%v", err)
-		}
-		opt.Exec = mode
-	}
-	if engine != "" {
-		eng, err := cost.LookupEngine(engine)
-		if err != nil {
-			return opt, usagef("%v", err)
-		}
-		if opt.Exec != "" && opt.Exec != eng.Decode.Exec {
-			return opt, usagef("--exec %s contradicts --engine %s, which runs decode steps %s; give one of them", opt.Exec, eng.Name, eng.Decode.Exec)
-		}
-		opt.Engine = eng.Name
-	}
-	return opt, nil
 }

@@ -3,16 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"kvcache/kvsim/cache"
-	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
-	"kvcache/kvsim/sim"
 	"kvcache/kvsim/study"
 	"kvcache/kvsim/workload"
 )
@@ -48,11 +44,13 @@ func runReplay(args []string, e *env) error {
 	kvDType := f.String("kv-dtype", "fp16", "KV cache data type with --model")
 	modelFile := addModelFileFlag(f)
 	skipBad := f.Bool("skip-bad-lines", false, "skip malformed trace lines (counted) instead of failing")
-	blockSizes := f.String("block-sizes", "", "block-size sweep instead: waste and reuse for each `B[,B...]` (synthetic workloads)")
+	var blockSizes ints
+	f.Var(&blockSizes, "block-sizes", "block-size sweep instead: waste and reuse for each `B[,B...]` tokens (synthetic workloads)")
 	hwName := f.String("hardware", "", "with --model: time prefills on this hardware `NAME` (kvsim hardware) to report TTFT saved")
 	hwFile := addHardwareFileFlag(f)
 	timed := f.Bool("timed", false, "timed serving replay (arrivals, continuous batching, pinned blocks); needs --model and --hardware")
 	asJSON := f.Bool("json", false, "print JSON: an array with one object per capacity and policy")
+	progress := addProgressFlag(f, e)
 	timedOpts := addTimedFlags(f.FlagSet)
 	if _, err := f.parse(args, e, 0, "give the trace with --trace FILE"); err != nil {
 		return err
@@ -75,6 +73,18 @@ func runReplay(args []string, e *env) error {
 		return usagef("--hardware needs --model NAME: the model whose prefills are timed")
 	case *capBytes != "" && *modelName == "":
 		return usagef("--capacity-bytes needs --model NAME (and --kv-dtype) to know the bytes per block")
+	case *modelName == "" && (f.given["kv-dtype"] || f.given["model-file"]):
+		return usagef("--kv-dtype and --model-file go with --model NAME, the model whose KV bytes size the blocks")
+	case *tracePath != "" && f.given["seed"]:
+		return usagef("--seed draws a synthetic workload; a trace (--trace) has no seed")
+	case *tracePath == "" && *skipBad:
+		return usagef("--skip-bad-lines applies to a trace (--trace); a synthetic workload has no bad lines")
+	case blockSizes != nil:
+		for _, other := range []string{"timed", "capacity-blocks", "capacity-bytes", "sweep", "belady", "eviction", "policy", "model", "hardware", "block-tokens"} {
+			if f.given[other] {
+				return usagef("--block-sizes sweeps block sizes through an unbounded cache, which --%s does not apply to; drop one of them", other)
+			}
+		}
 	}
 	if err := atLeast(minimum{"block-tokens", *blockTokens, 1}); err != nil {
 		return err
@@ -83,24 +93,23 @@ func runReplay(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	defer csvFile.discard()
+	defer csvFile.Discard()
 	if *belady && !slices.Contains(evictions, cache.BeladyName) {
 		evictions = append(evictions, cache.BeladyName)
 	}
 	src := study.Source{Trace: *tracePath, Name: *workloadName, Seed: *seed, BlockTokens: *blockTokens, SkipBadLines: *skipBad}
-	if *blockSizes != "" {
-		return runBlockSizes(e, src, *blockSizes, evictions[0], *asJSON)
+	if blockSizes != nil {
+		return runBlockSizes(e, study.BlockSizeSettings{Workload: src, Sizes: blockSizes}, *asJSON)
 	}
 	s := study.ReplaySettings{Workload: src, Evictions: evictions, Timed: *timed, Serving: timedOpts.serving()}
+	pr, onProgress := newProgress(e, *progress)
+	defer pr.Done()
+	s.Progress = onProgress
 	if s.Capacities, err = capacities(*capBlocks, *capBytes, *sweep); err != nil {
 		return err
 	}
 	if *modelName != "" {
-		cat, err := loadCatalog(*modelFile)
-		if err != nil {
-			return err
-		}
-		spec, err := cat.Lookup(*modelName)
+		spec, err := lookupModel(*modelFile, *modelName)
 		if err != nil {
 			return err
 		}
@@ -110,26 +119,23 @@ func runReplay(args []string, e *env) error {
 		s.Model = &spec
 	}
 	if *hwName != "" {
-		own, err := loadHardware(*hwFile)
-		if err != nil {
-			return err
-		}
-		hw, err := cost.LookupHardwareIn(*hwName, own, cost.NewCalibrator(nil))
+		hw, err := lookupHardware(*hwFile, *hwName)
 		if err != nil {
 			return err
 		}
 		s.Hardware = &hw
 	}
 	res, err := study.Replay(e.context(), s)
+	pr.Done()
 	if err != nil {
 		return replayError(err)
 	}
 	if csvFile != nil {
-		if err := writeRequestsCSV(csvFile, res.Served); err != nil {
-			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		if err := report.WriteRequestsCSV(csvFile, res.Served); err != nil {
+			return fmt.Errorf("--requests-csv %s: %w", csvFile.Dest(), err)
 		}
-		if err := csvFile.commit(); err != nil {
-			return fmt.Errorf("--requests-csv %s: %w", csvFile.dest, err)
+		if err := csvFile.Commit(); err != nil {
+			return fmt.Errorf("--requests-csv: %w", err)
 		}
 	}
 	if *asJSON {
@@ -138,126 +144,42 @@ func runReplay(args []string, e *env) error {
 		}
 		return writeJSON(e, res.Rows)
 	}
-	return writeReplay(e, res, *timed)
+	return res.WriteText(e.stdout)
 }
 
 // replayError makes a study's settings error a usage error and names the
 // flag that skips bad trace lines.
 func replayError(err error) error {
-	if errors.Is(err, study.ErrBadSettings) {
-		return usageError{err.Error()}
-	}
 	var le *workload.LineError
 	if errors.As(err, &le) {
 		return fmt.Errorf("%w (--skip-bad-lines skips such lines)", err)
 	}
-	return err
+	return settingsError(err)
 }
 
 // capacities reads the capacity flags: exactly one of them.
 func capacities(blocks, bytes string, sweep int) (study.Capacities, error) {
-	var c study.Capacities
-	given := 0
-	for _, set := range []bool{blocks != "", bytes != "", sweep != 0} {
-		if set {
-			given++
-		}
+	if n := btoi(blocks != "") + btoi(bytes != "") + btoi(sweep != 0); n != 1 {
+		return study.Capacities{}, usagef("give exactly one of --capacity-blocks N[,N...], --capacity-bytes SIZE[,SIZE...] (with --model) or --sweep N")
 	}
-	if given != 1 {
-		return c, usagef("give exactly one of --capacity-blocks N[,N...], --capacity-bytes SIZE[,SIZE...] (with --model) or --sweep N")
-	}
-	c.Sweep = sweep
-	for _, f := range splitList(blocks) {
-		if n := strings.ToLower(f); n == "unbounded" || n == "inf" {
-			c.Unbounded = true
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		switch {
-		case err != nil:
-			return c, usagef("--capacity-blocks %q: not a whole number of blocks", f)
-		case n < 1:
-			return c, usagef("--capacity-blocks %d: a cache holds at least 1 block", n)
-		}
-		c.Blocks = append(c.Blocks, n)
-	}
-	for _, f := range splitList(bytes) {
-		b, err := parseBytes(f)
-		if err != nil {
-			return c, err
-		}
-		c.Bytes = append(c.Bytes, b)
-	}
-	return c, nil
+	c, err := study.ParseCapacities(blocks, bytes, sweep)
+	return c, settingsError(err)
 }
 
-// parseBytes reads 80GiB, 512MiB, 1.5TB or a plain number of bytes.
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   float64
-	}{
-		{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
-		{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"b", 1},
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(v > 0) || math.IsInf(v, 0) || v*mult >= math.MaxInt64 {
-		return 0, usagef("--capacity-bytes %q: give a positive size such as 80GiB, 512MiB or 1e9", s)
-	}
-	return int64(v * mult), nil
+	return 0
 }
 
-func runBlockSizes(e *env, src study.Source, list, policy string, asJSON bool) error {
-	var sizes []int
-	for _, f := range splitList(list) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return usagef("--block-sizes %q: give whole numbers of tokens >= 1", f)
-		}
-		sizes = append(sizes, n)
-	}
-	w, err := src.Load()
+func runBlockSizes(e *env, s study.BlockSizeSettings, asJSON bool) error {
+	r, err := study.BlockSizes(e.context(), s)
 	if err != nil {
 		return replayError(err)
 	}
-	if !w.HasTokens() {
-		return usagef("--block-sizes needs a synthetic workload: a trace fixes its blocks at %d tokens", w.BlockTokens)
-	}
-	pts, err := sim.SweepBlockSize(w, sim.BlockSizeConfig{Sizes: sizes, Policy: policy})
-	if err != nil {
-		return err
-	}
 	if asJSON {
-		return writeJSON(e, pts)
+		return writeJSON(e, r.Points)
 	}
-	if err := report.BlockSizeTable(fmt.Sprintf("%s: block size against waste and reuse (unbounded cache)", w.Name), pts).WriteText(e.stdout); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(e.stdout, "\ntoken-granular ideal: %s%% of prompt tokens\n", report.Percent2(pts[0].IdealTokenHitRate))
-	return err
-}
-
-func writeReplay(e *env, r study.ReplayResult, timed bool) error {
-	w, st := e.stdout, r.Stats
-	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
-		r.Workload, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	if r.Hardware != "" {
-		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
-	}
-	fmt.Fprintln(w)
-	if timed {
-		return report.ServeTable(r.Workload, r.Served).WriteText(w)
-	}
-	return report.ReplayTable(r.Rows, r.BytesPerBlock > 0, r.Hardware != "").WriteText(w)
+	return report.WriteBlockSizes(e.stdout, r.Workload, r.Points)
 }

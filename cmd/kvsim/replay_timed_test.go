@@ -108,8 +108,8 @@ func TestReplayTimedFlagErrors(t *testing.T) {
 		{append([]string{"--chunk-tokens", "64"}, timedArgs...), 2, "--chunk-tokens is for --scheduler chunked-prefill"},
 		{append([]string{"--scheduler", "chunked-prefill", "--chunk-tokens", "0"}, timedArgs...), 2, "at least 1 token"},
 		{append([]string{"--decode-memory", "swap"}, timedArgs...), 2, `--decode-memory "swap"`},
-		{append([]string{"--requests-csv", filepath.Join(dir, "no", "such", "r.csv")}, timedArgs...), 1, "cannot write there"},
-		{append([]string{"--requests-csv", dir}, timedArgs...), 2, "not a regular file"},
+		{append([]string{"--requests-csv", filepath.Join(dir, "no", "such", "r.csv")}, timedArgs...), 1, "cannot write " + filepath.Join(dir, "no", "such", "r.csv") + ": no such file or directory"},
+		{append([]string{"--requests-csv", dir}, timedArgs...), 1, "is a folder, not a regular file"},
 	} {
 		code, _, stderr := kvsim(t, append([]string{"replay", "--trace", good, "--capacity-blocks", "10"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {

@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"kvcache/kvsim/atomicfile"
 	"kvcache/kvsim/study"
 	"kvcache/kvsim/workload"
 	"kvcache/widgets"
@@ -46,13 +46,15 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.New, "new", sz.New, "section 2: `tokens` it generates")
 	f.IntVar(&sz.LongPrompt, "long-prompt", sz.LongPrompt, "section 6: prompt `tokens` of the long generation")
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
-	cacheTokens := f.String("cache-tokens", joinInts(sz.CacheTokens), "section 6: bounded cache capacities in tokens (`N[,N...]`)")
-	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, "section 5: capacities of the slider (`N`)")
-	f.IntVar(&sz.Repeat, "repeat", sz.Repeat, "sections 2 and 6: timed runs of each path, the paths in turn (`R`)")
+	f.Var((*ints)(&sz.CacheTokens), "cache-tokens", "section 6: bounded cache capacities in tokens (`N[,N...]`)")
+	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, fmt.Sprintf("section 5: capacities of the slider (`N`, at most %d)", study.MaxCapacityPoints))
+	f.IntVar(&sz.Repeat, "repeat", sz.Repeat, "sections 2 and 6, the sweep: timed runs of each path, the paths in turn (`R`)")
 	sweep := f.String("sweep-models", strings.Join(sz.SweepModels, ","), "section 2: models of the speedup sweep (`NAME[,NAME...]`)")
+	progress := addProgressFlag(f, e)
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
+	sz.SweepModels = splitList(*sweep)
 	switch {
 	case *out == "":
 		return usagef("give --out DIR, the folder for the page and the data files")
@@ -63,14 +65,11 @@ func runReport(args []string, e *env) error {
 		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}, minimum{"repeat", sz.Repeat, 1}); err != nil {
 		return err
 	}
-	if sz.SweepModels = splitList(*sweep); len(sz.SweepModels) == 0 {
-		return usagef("--sweep-models is empty: give at least one model name")
+	// Before any work: the folder takes files, the page has its chart library
+	// (a build made before `make assets` has none), the picks and sizes can run.
+	if err := atomicfile.CheckDir(filepath.Join(*out, "data")); err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
-	var err error
-	if sz.CacheTokens, err = parseTokenList(*cacheTokens); err != nil {
-		return err
-	}
-	// The page embeds the chart library: a build made before `make assets` has none, so say so before any work.
 	if _, err := widgets.SetupHTML(); err != nil {
 		return err
 	}
@@ -78,14 +77,21 @@ func runReport(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	lab.Sizes, lab.Log = sz, nil
-	if e.stderrIsTerminal {
-		lab.Log = e.stderr
+	unlock, err := lab.Lock("kvsim report")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	pr, onProgress := newProgress(e, *progress)
+	defer pr.Done()
+	lab.Sizes, lab.Log, lab.Progress = sz, nil, onProgress
+	if pr != nil {
+		lab.Log = pr
 	}
 	start := time.Now()
 	r, err := lab.RunAll(e.context())
 	if err != nil {
-		return err
+		return settingsError(err)
 	}
 	rep := study.NewReport(r)
 	if err := rep.Write(*out); err != nil {
@@ -95,35 +101,12 @@ func runReport(args []string, e *env) error {
 	if err := figures.Page(rep).WriteFile(html); err != nil {
 		return err
 	}
-	if lab.Log != nil {
-		fmt.Fprintf(lab.Log, "done in %.1f s\n", time.Since(start).Seconds())
+	if pr != nil {
+		fmt.Fprintf(pr, "done in %.1f s\n", time.Since(start).Seconds())
 	}
 	for _, file := range append([]string{html}, rep.Files...) {
 		fmt.Fprintln(e.stdout, file)
 	}
 	_, err = fmt.Fprintln(e.stdout, filepath.Join(*out, "data")+string(filepath.Separator))
 	return err
-}
-
-func parseTokenList(s string) ([]int, error) {
-	var out []int
-	for _, f := range splitList(s) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, usagef("--cache-tokens %q: give whole numbers of tokens, e.g. 16,32,64", f)
-		}
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, usagef("--cache-tokens is empty: give at least one capacity in tokens")
-	}
-	return out, nil
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ",")
 }

@@ -41,6 +41,9 @@ func tinyReportRun(t *testing.T) (out, stdout, stderr string) {
 var reportTemp string
 
 func TestMain(m *testing.M) {
+	if os.Getenv("KVSIM_TEST_AS_KVSIM") == "1" { // a child process of a test: be kvsim
+		os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
+	}
 	dir, err := os.MkdirTemp("", "kvsim-report-test-")
 	if err != nil {
 		panic(err)
@@ -114,7 +117,7 @@ func TestReportBadFlags(t *testing.T) {
 		{[]string{"report", "--out", dir, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"report", "--out", dir, "--prompt", "0"}, 2, "--prompt 0: give at least 1"},
 		{[]string{"report", "--out", dir, "--capacities", "1"}, 2, "--capacities 1"},
-		{[]string{"report", "--out", dir, "--cache-tokens", "8,x"}, 2, `--cache-tokens "x"`},
+		{[]string{"report", "--out", dir, "--cache-tokens", "8,x"}, 2, `-cache-tokens: "x": give whole numbers`},
 		{[]string{"report", "--out", dir, "--trace", "t.jsonl", "--workload", "rag"}, 2, "not both"},
 		{[]string{"report", "--out", dir, "--model", "gpt-5"}, 1, `unknown model "gpt-5"`},
 		{[]string{"report", "--out", dir, "--hardware", "tpu"}, 1, `unknown hardware "tpu"`},

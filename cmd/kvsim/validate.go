@@ -21,6 +21,9 @@ func runValidate(args []string, e *env) error {
 	if _, err := f.parse(args, e, 0, "validate takes no arguments"); err != nil {
 		return err
 	}
+	if *asJSON && *summaryOnly {
+		return usagef("--summary shortens the text; --json always holds every case and the summaries: give one")
+	}
 	v, err := cost.ValidatePublished()
 	if err != nil {
 		return err

@@ -25,16 +25,6 @@ func runVersion(args []string, e *env) error {
 	if *asJSON {
 		return writeJSON(e, info)
 	}
-	commit := info.Commit
-	switch {
-	case commit == "":
-		commit = "unknown (built without version-control information)"
-	case info.Dirty:
-		commit += " (with uncommitted changes)"
-	}
-	if info.CommitTime != "" {
-		commit += ", " + info.CommitTime
-	}
-	_, err := fmt.Fprintf(e.stdout, "kvsim %s (module %s)\ncommit   %s\ngo       %s %s\n", info.Version, info.Module, commit, info.GoVersion, info.Platform)
+	_, err := fmt.Fprint(e.stdout, info.Text())
 	return err
 }

@@ -93,3 +93,20 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, ", %s %s", i.GoVersion, i.Platform)
 	return b.String()
 }
+
+// Text is the build in three lines, as kvsim version prints it: version
+// and module, the commit (with its time, and whether the tree had
+// uncommitted changes), the Go version and platform.
+func (i Info) Text() string {
+	commit := i.Commit
+	switch {
+	case commit == "":
+		commit = "unknown (built without version-control information)"
+	case i.Dirty:
+		commit += " (with uncommitted changes)"
+	}
+	if i.CommitTime != "" {
+		commit += ", " + i.CommitTime
+	}
+	return fmt.Sprintf("kvsim %s (module %s)\ncommit   %s\ngo       %s %s\n", i.Version, i.Module, commit, i.GoVersion, i.Platform)
+}

@@ -72,7 +72,7 @@ func (c Calibration) Hardware() (Hardware, error) {
 		KernelGapSeconds:    c.ForkJoinSeconds,
 		MaxTP:               1,
 		DefaultDType:        model.FP32,
-		CPU:                 c.Ops.clone(),
+		CPU:                 c.Ops.withNoise(c.Noise),
 		Source:              fmt.Sprintf("measured in %.2f s by %s%s", c.Took, c.Method, c.Noise.describe()),
 	}, nil
 }

@@ -113,3 +113,12 @@ func CompareCalibrations(a, b Calibration) []Agreement {
 	}
 	return out
 }
+
+// withNoise is a copy of o that carries n (nil without ops).
+func (o *CPUOps) withNoise(n *CalibrationNoise) *CPUOps {
+	c := o.clone()
+	if c != nil {
+		c.Noise = n
+	}
+	return c
+}

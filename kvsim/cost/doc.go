@@ -60,8 +60,9 @@
 //	vllm               graph fused / eager fused   8 µs, 1 ms                          yes     0.9 of the device
 //	sglang             graph fused / eager fused   8 µs, 1 ms                          no      0.88 (0.87 TP2, 0.85 TP4, 0.81 TP8, 0.79 TP16)
 //	tensorrt-llm       eager fused (C++)           4.9 µs, 50 µs                       yes     0.9 of what is left after loading
-//	tensorrt-llm-0.5   as tensorrt-llm, GQA decode attention reads K/V per query head
-//	fastertransformer  eager fused (C++)           4.9 µs, 50 µs                       yes     all of it
+//	tensorrt-llm-0.5   as tensorrt-llm, GQA decode attention reads K/V per query head,     all of it
+//	                   NCCL all-reduces, the KV cache sized for the batch
+//	fastertransformer  eager fused (C++)           8.8 µs, 50 µs + top-p sort          yes     all of it
 //	llama.cpp          eager ggml (C++)            4.9 µs, 100 µs; prompts in 512s     yes     all of it
 //	kvsim-decoder      this CPU's measured costs (see this-cpu)
 //
@@ -76,8 +77,18 @@
 //	vllm 1 ms per step           an assumption: vLLM RFC #6854 measured 4-13 ms GPU bubbles per step under
 //	                             load (scheduler, input preparation, output processing) and the token
 //	                             transfer synchronising every step; RFC #6913 0.2 ms of output processing
-//	                             at batch 1. No batch-1 figure was found; SGLang's overlap scheduler
+//	                             at batch 1; vLLM's v0.6.0 post (2024-09-05): API server 33%, scheduling and
+//	                             input/output processing 29%, GPU 38% of the time (Llama 3 8B, one H100,
+//	                             v0.5.3, under load). No batch-1 figure was found; SGLang's overlap scheduler
 //	                             (v0.4) hides the same work.
+//	8.8 µs per FasterTransformer FasterTransformer's own A100 table (docs/decoder_guide.md, "Sampling
+//	kernel                       performance on A100", FT v4): its Decoding op (6 layers, d 512, FP16,
+//	                             batch 1, top-k 4) makes 1,367 tokens/s, 0.73 ms a token for about 83
+//	                             kernels (13 a layer, then embedding, norm, logits, sampling) and one
+//	                             blocking copy of the finished flags a step: its cuBLAS calls included.
+//	FT top-p sort                the same table, top-p 0.75 against top-k 4: 0.14, 0.33 and 0.77 ms a step
+//	                             at batch 1, 8 and 128 for a vocabulary of 32,001 (TopPCost interpolates
+//	                             in log batch and scales by the vocabulary; the GPT guide samples top_p 0.9).
 //	C++ per step, replay 30 µs   assumptions (hidden whenever the device is busier).
 //
 // Kernels per layer (the plans), counted from each framework's code: hf
@@ -103,11 +114,27 @@
 //     does it) divides weights, heads and FLOPs by T, splits K/V heads
 //     (replicating them when there are fewer K/V heads than devices; MLA's
 //     latent is replicated), and adds two all-reduces of rows x d_model
-//     activations per layer (one for Falcon's parallel block), each
-//     AllReduceLatency + 2 (T-1)/T x bytes / (LinkBandwidth x LinkEfficiency)
-//     (ring). 10 µs: vLLM's custom all-reduce took 9-10 µs for small
-//     messages at TP 2, 4 and 8 on H100 (sgl-project/sglang PR #2904).
+//     activations per layer (one for Falcon's parallel block), each a
+//     latency + 2 (T-1)/T x bytes / (LinkBandwidth x LinkEfficiency)
+//     (ring). The latency depends on the engine's collective
+//     (Engine.AllReduce): a custom one-shot kernel over NVLink peer memory
+//     (vLLM, SGLang, TensorRT-LLM's AllReduceStrategy kernels) costs
+//     AllReduceLatency, 10 µs: vLLM's took 9-10 µs for small messages at TP
+//     2, 4 and 8 on H100 (sgl-project/sglang PR #2904); NCCL's ring
+//     (torch.distributed in gpt-fast and Hugging Face, FasterTransformer,
+//     TensorRT-LLM v0.5) costs what NCCL's own tuning model says,
+//     NCCLBaseSeconds 6.6 µs + 2 (T-1) x NCCLHopSeconds, 0.6 µs a step on
+//     NVLink and 1.0 µs on PCIe (src/graph/tuning.cc, v2.18-v2.30
+//     defaults: baseLatencies[Ring][LL], hwLatencies[NVLINK|PCI][Ring][LL]):
+//     7.8 µs at TP 2, 15 µs at TP 8. vLLM turns its custom kernel off on
+//     more than two PCIe-only GPUs (custom_all_reduce.py: "not supported on
+//     more than two PCIe-only GPUs"), and NCCL runs (Hardware.PCIeOnly).
 //     T must divide the heads and fit in one node (MaxTP).
+//   - lm_head: sharded by vocabulary over the T devices, except where the
+//     engine's tensor parallelism leaves it whole (ReplicatedLMHead):
+//     gpt-fast's tp.py (apply_tp) shards only each layer's attention and
+//     feed_forward, so every device reads the whole LM head, 1 GB for
+//     Llama 3.1's 128,256-token vocabulary at bf16.
 //   - moe_router, mlp, moe_all_to_all: a MoE layer's router (d_model x E),
 //     and the experts the batch's tokens route to. With E routed experts of
 //     which each token uses k, under uniform routing R rows hit
@@ -124,14 +151,21 @@
 //     latent at 2 (2 kv_lora + rope) FLOPs per position and head. Prefills
 //     up-project K and V as the model does (model.PrefillFLOPs).
 //   - attention: fused kernels (FlashAttention, paged attention) read Q, K, V
-//     once; without them (llama.cpp without -fa) the fp32 score matrix is
-//     written, read back and written by the softmax, and read by the product
-//     with V. GQA K/V copied out to every query head (transformers'
+//     once and compute the causal triangle; without them (llama.cpp without
+//     -fa, llama-bench's default) every new token scores every cached and
+//     new position, the mask applied afterwards (the whole new x (cached +
+//     new) rectangle, FLOPs included), and each score moves ScoreBytes
+//     through memory: 24 B in llama.cpp, counted from ggml-cuda at
+//     57684331f (May 2024): the batched cuBLAS product writes KQ in F16 (2)
+//     and converts it to F32 (2 + 4), soft_max_ext reads and writes it (8,
+//     its mask shared by every head and taken from the L2), the product
+//     with V converts it back to F16 (4 + 2) and reads it (2). GQA K/V copied out to every query head (transformers'
 //     repeat_kv, gpt-fast's repeat_interleave) is written and read again;
 //     a decode kernel without GQA support (TensorRT-LLM before XQA,
 //     docs/source/blogs/XQA-kernel.md: "reducing data loading", 1.9-2.4x
 //     Llama-70B throughput) reads each K/V head once per query head.
-//   - sampler, step_overhead, launch_overhead: as above.
+//   - sampler, step_overhead, launch_overhead: as above. An engine's
+//     measured top-p sort (TopP) adds its time to the sampler row.
 //
 // llama.cpp's fp16 products call cublasGemmEx with CUBLAS_COMPUTE_16F
 // (ggml-cuda), so on a GPU whose datasheet gives a faster fp16-accumulate
@@ -199,7 +233,10 @@
 //	                           A100-80GB (83% of 2,039).
 //	KernelGapSeconds    2 µs   gap between dependent kernels on a stream or in a CUDA graph (1-3 µs).
 //	LinkEfficiency      0.80   nccl-tests bus bandwidth relative to the per-direction link figure.
-//	AllReduceLatency    10 µs  one small all-reduce inside an NVLink node (vLLM's custom all-reduce,
+//	NCCLHopSeconds      0.6 µs NCCL's latency per ring step on NVLink (1.0 µs on PCIe-only presets), after
+//	                           NCCLBaseSeconds 6.6 µs: NCCL's own tuning model (src/graph/tuning.cc). The
+//	                           MI300X (RCCL over Infinity Fabric) takes the NVLink figure, assumed.
+//	AllReduceLatency    10 µs  one small custom all-reduce inside an NVLink node (vLLM's,
 //	                           9-10 µs at TP 2-8 on H100: sgl-project/sglang PR #2904).
 //
 // Host costs are the engine's, not the hardware's (Hardware.LaunchSeconds
@@ -321,24 +358,90 @@
 // requestSeconds) and scores the ratio predicted time / measured time;
 // cases the model does not cover (weight-only quantisation, hardware
 // without a preset, a batch chosen by the engine's scheduler, llama.cpp's
-// layer split, a source that does not state its GPUs) are listed with the
-// reason and not scored. Summaries give, per engine, regime (batch-1
-// decode, batched decode, prefill/TTFT, end-to-end) and both, the 10th
-// percentile, median and 90th percentile of the ratios and the share
-// within [0.80, 1.25]. The data were read from the sources; no constant
-// above was set from them.
+// layer split, a source that does not state its GPUs or its unit) are
+// listed with the reason and not scored. A fixed-batch run generating at
+// least DecodeDominated (4) output tokens per prompt token is a decode
+// regime whatever its metric (a test holds the data to it). Summaries
+// give, per engine, regime (batch-1 decode, batched decode, prefill/TTFT,
+// end-to-end), both, and each hold-out half, the 10th percentile, median
+// and 90th percentile of the ratios and the share within [0.80, 1.25].
 //
 //	kvsim validate            # every case, the summaries, the unsupported cases and the sources
 //	kvsim validate --json
 //
-// On the shipped data (57 scored cases, 9 listed): overall median 0.82,
-// 58% within ±25%; batch-1 decode median 0.91, 88% within; pytorch-compile
-// (gpt-fast, 17 cases) 0.75-0.95; vllm 0.85-0.90; tensorrt-llm 0.74-0.89;
-// fastertransformer 0.41-0.81 (its end-to-end latencies, through Triton for
-// the large models, run 1.2-2.6x slower than predicted); llama.cpp decode
-// 1.07-1.11, its prompts 0.64-0.72; the one eager baseline (gpt-fast's
-// 25.5 tok/s) 0.39. Issue 11's target (median within ±10%, 90% within
-// ±25%) is not met; the model is optimistic on the whole.
+// Hold-out: before any mechanism was revised, the sources were split into
+// two halves, alternating in the order they are listed (HoldOutHalves: A
+// holds gpt-fast's README, FasterTransformer's GPT guide, TensorRT-LLM's
+// H100-vs-A100 post, NIM, SGLang's release and TensorRT-LLM's
+// performance.md; B the gpt-fast blog, TensorRT-LLM's H200 post, vLLM's
+// Buildkite run, the llama.cpp benchmarks and TensorRT-LLM's perf
+// overview). Every constant below came from a source outside the cases it
+// is scored on, and each moved a class of cases, not one:
+//
+//	mechanism (source)                                    cases it moved
+//	NCCL's ring latency grows with T (NCCL tuning.cc)     gpt-fast at TP 2-8 (A), FT at TP 8 (A)
+//	gpt-fast's LM head whole on every device (tp.py)      gpt-fast at TP 2-8 (A): TP 8 went 0.75-0.90 to 0.97-1.00
+//	FT 8.8 µs a kernel, top-p sort (decoder_guide.md)     FasterTransformer (A): median 0.64 to 0.69
+//	llama.cpp's score rectangle, 24 B a score (ggml-cuda) llama.cpp prompts (B): 0.64-0.72 to 0.81-0.97
+//
+// Then 25 cases of a new source, TensorRT-LLM's performance.md (half A),
+// were added and predicted without change: static batches of 16 to 1,024
+// on H100 FP8, A100 FP16 and L40S FP8 (0.84-1.19) and first-token
+// latencies at 128 and 2,048 tokens (0.49-1.01). One of them, an A100 run of 60
+// requests of 2,176 tokens, was refused as "does not fit" under the 0.9
+// of free memory taken from later TensorRT-LLM; the page's builds have no
+// --paged_kv_cache, so tensorrt-llm-0.5 now sizes its cache for the batch.
+// Ten runs that are nearly all decode steps were relabelled batched decode
+// by the rule above.
+//
+// The result on the shipped data (kvsim validate --summary): 82 scored
+// cases, 13 listed; overall median 0.91, 72% within ±25%; half A (63
+// cases) median 0.91, 68% within; half B (19) median 0.88, 84% within.
+// Before the revision the same summary read 57 cases, median 0.82, 58%
+// within (half A 0.81 and 55%, half B 0.85 and 63%).
+//
+//	regime            cases  median  within ±25%
+//	batch-1 decode    24     0.95    92%
+//	batched decode    9      0.90    89%
+//	prefill/TTFT      16     0.81    62%
+//	end-to-end        33     0.83    58%
+//
+// Issue 11's target (median within ±10%, 90% of cases within ±25%) is met
+// for the median and not for the share; TestValidationSummary holds the
+// model at this level as a floor. What misses, and why (23 cases):
+//
+//   - FasterTransformer end-to-end (13 of 17, 0.48-0.79). Its GPT guide's
+//     own tables imply per-step costs the model does not have: the small
+//     models' steps (GPT-350M, 1.3B, 6.7B on one A100) exceed the weights'
+//     memory time by about 9 µs a kernel, as if its launches added to the
+//     GPU's work instead of overlapping it, though its loop waits for the
+//     device only once a step (the finished flags) and, at TP above 1,
+//     once before sampling; GPT-175B and 89B at TP 8 (FT v4 through
+//     Triton, April 2021) run about twice the predicted step. No
+//     mechanism for either was found in its code, so none is modelled.
+//   - Short prompts (6 cases, 0.49-0.74): TensorRT-LLM v0.5's first-token
+//     latency at 128 tokens (and H100 FP8 at 2,048), NIM's TTFT at 500. On
+//     A100 those passes take about the sum of their compute and memory
+//     time instead of the larger; a 2025 microbenchmark of cuBLAS on H100
+//     (vLLM PR #17126, bench_fp8_gemm.py: 308 TFLOP/s at 128 rows and 544
+//     at 256 for N 6,144, K 4,096) puts GEMMs at that size near the
+//     larger, so the gap is not in the GEMMs alone and is left unmodelled.
+//   - TensorRT-LLM v0.5 on H200, Llama-2-13B FP8 at batch 1,024 (128/128)
+//     and 128 (128/2,048): 0.74 and 0.77; the 70B rows of the same table
+//     are 0.83-0.93.
+//   - gpt-fast's eager baseline (0.39): the post's starting point is "an
+//     extremely basic and simple implementation" that it does not publish
+//     (its first step adds the static KV cache gpt-fast's model.py has),
+//     and 25.5 tok/s means about 1.2 ms of host time per LLaMA-7B layer,
+//     2.5 times what 8 µs a launch and 2 µs a host call give for
+//     model.py's 53 kernels and 33 calls.
+//   - gpt-fast Llama 3.1 70B at TP 2 (0.75), where Llama 2 70B at TP 2 is
+//     0.98: 72 GB of weights a device on 80 GB A100s; unexplained.
+//
+// Also not found: the issue's Hugging Face GPT-2 run (4.7x from the cache
+// over 1,000 tokens) is in none of the stores this was written from, so
+// no hf-generate case is shipped; hf-generate has no validated band of its
+// own and takes every case's.
 //
 // Band (Validation.Band, PublishedBand) is the interval a prediction of an
 // engine in a regime carries: the 10th-90th percentile of that cell's

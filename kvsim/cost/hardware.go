@@ -54,6 +54,15 @@ type Hardware struct {
 	LinkEfficiency   float64 `json:"link_efficiency"`    // achievable fraction of LinkBandwidth
 	AllReduceLatency float64 `json:"all_reduce_latency"` // seconds per all-reduce, on top of the transfer
 	Link             string  `json:"link,omitempty"`     // what the link is, e.g. "NVLink 4"
+	// PCIeOnly: the devices reach each other over PCIe only (no NVLink-class
+	// link); vLLM and SGLang then run NCCL instead of their custom
+	// all-reduce beyond two devices.
+	PCIeOnly bool `json:"pcie_only,omitempty"`
+	// NCCLHopSeconds is NCCL's own latency per ring step on this link for
+	// small messages (its LL protocol): a ring all-reduce over T devices
+	// takes NCCLBaseSeconds + 2 (T-1) NCCLHopSeconds before the transfer.
+	// 0: NCCL all-reduces cost AllReduceLatency like the others.
+	NCCLHopSeconds float64 `json:"nccl_hop_s,omitempty"`
 
 	// CPU, when set (this-cpu measured by MeasureDecoderKernels), prices
 	// every operation with the measured cost of the decoder's code for it
@@ -105,6 +114,9 @@ func (h Hardware) Validate() error {
 	if h.LaunchSeconds < 0 || h.KernelGapSeconds < 0 {
 		return fmt.Errorf("cost: hardware %s: launch costs cannot be negative", h.Name)
 	}
+	if !(h.NCCLHopSeconds >= 0 && h.NCCLHopSeconds <= 1e-3) {
+		return fmt.Errorf("cost: hardware %s: nccl_hop_s is %g; NCCL's latency per ring step is a few µs (0.6e-6 on NVLink), between 0 and 1e-3 s", h.Name, h.NCCLHopSeconds)
+	}
 	if h.MaxTP < 1 {
 		return bad("max_tp", float64(h.MaxTP))
 	}
@@ -129,8 +141,15 @@ const (
 	gpuLaunchSeconds       = 25e-6 // unused by the cost model since engines carry host costs (Engine.LaunchSeconds); kept for hardware files
 	gpuKernelGapSeconds    = 2e-6  // back-to-back dependent kernels on a stream or in a CUDA graph
 	linkEfficiency         = 0.80  // nccl-tests bus bandwidth vs the per-direction link figure
-	allReduceLatency       = 10e-6 // one small NCCL all-reduce inside an NVLink node
-	gib                    = 1 << 30
+	allReduceLatency       = 10e-6 // one small custom (one-shot) all-reduce inside an NVLink node
+	// NCCL's tuning model (src/graph/tuning.cc, v2.18-v2.30 defaults): a
+	// ring all-reduce with the LL protocol costs baseLatencies[Ring][LL]
+	// 6.6 µs plus hwLatencies[NVLINK or PCI][Ring][LL] 0.6 or 1.0 µs per
+	// step, 2 (T-1) steps over T devices.
+	NCCLBaseSeconds   = 6.6e-6
+	ncclNVLinkSeconds = 0.6e-6
+	ncclPCIeSeconds   = 1.0e-6
+	gib               = 1 << 30
 )
 
 // Presets returns the datasheet hardware presets, a fresh copy on each
@@ -141,13 +160,18 @@ func Presets() []Hardware {
 		h.ComputeEfficiency, h.BandwidthEfficiency = gpuComputeEfficiency, gpuBandwidthEfficiency
 		h.LaunchSeconds, h.KernelGapSeconds = gpuLaunchSeconds, gpuKernelGapSeconds
 		h.LinkEfficiency, h.AllReduceLatency = linkEfficiency, allReduceLatency
+		h.NCCLHopSeconds = ncclNVLinkSeconds
+		if h.PCIeOnly {
+			h.NCCLHopSeconds = ncclPCIeSeconds
+		}
 		if h.DefaultDType == "" {
 			h.DefaultDType = model.BF16
 		}
 		h.Source += fmt.Sprintf(". Assumed, not from the datasheet (kvsim/cost doc): compute efficiency %.2f, bandwidth efficiency %.2f, %g µs per kernel on the device (host costs: kvsim engines)",
 			h.ComputeEfficiency, h.BandwidthEfficiency, h.KernelGapSeconds*1e6)
 		if h.MaxTP > 1 {
-			h.Source += fmt.Sprintf(", link efficiency %.2f, %g µs per all-reduce", h.LinkEfficiency, h.AllReduceLatency*1e6)
+			h.Source += fmt.Sprintf(", link efficiency %.2f, %g µs per custom all-reduce; NCCL's own latency model (%g µs + %g µs per ring step)",
+				h.LinkEfficiency, h.AllReduceLatency*1e6, NCCLBaseSeconds*1e6, h.NCCLHopSeconds*1e6)
 		}
 		return h
 	}
@@ -191,7 +215,7 @@ func Presets() []Hardware {
 			Name: "l4", Device: "NVIDIA L4 24GB (GDDR6, PCIe, 72 W)",
 			PeakFLOPS:       map[model.DType]float64{model.FP32: 30.3e12, model.FP16: 121e12, model.BF16: 121e12, model.FP8: 242.5e12, model.INT8: 242.5e12},
 			MemoryBandwidth: 300e9, MemoryBytes: 24 * gib,
-			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			MaxTP: 8, PCIeOnly: true, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
 			Source: "NVIDIA L4 Tensor Core GPU datasheet: FP32 30.3, FP16/BF16 tensor 242 and FP8/INT8 485 with sparsity, so 121 and 242.5 dense; 24 GB GDDR6 at 300 GB/s; PCIe Gen4 x16 64 GB/s",
 		}),
 		gpu(Hardware{
@@ -199,7 +223,7 @@ func Presets() []Hardware {
 			PeakFLOPS:           map[model.DType]float64{model.FP32: 82.6e12, model.FP16: 165.2e12, model.BF16: 165.2e12, model.FP8: 330.3e12, model.INT8: 660.6e12},
 			FP16AccumulateFLOPS: 330.3e12,
 			MemoryBandwidth:     1008e9, MemoryBytes: 24 * gib,
-			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			MaxTP: 8, PCIeOnly: true, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
 			Source: "NVIDIA Ada GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): FP32 82.6; FP16/BF16 tensor with FP32 accumulate 165.2 dense (330.3 only with FP16 accumulate); FP8 with FP32 accumulate 330.3; INT8 660.6 TOPS dense; 24 GB GDDR6X at 1,008 GB/s",
 		}),
 		gpu(Hardware{
@@ -229,21 +253,21 @@ func Presets() []Hardware {
 			Name: "l40s", Device: "NVIDIA L40S 48GB (GDDR6, PCIe, 350 W)",
 			PeakFLOPS:       map[model.DType]float64{model.FP32: 91.6e12, model.FP16: 362.05e12, model.BF16: 362.05e12, model.FP8: 733e12, model.INT8: 733e12},
 			MemoryBandwidth: 864e9, MemoryBytes: 48 * gib,
-			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
+			MaxTP: 8, PCIeOnly: true, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (no NVLink)",
 			Source: "NVIDIA L40S GPU datasheet: FP32 91.6 TFLOPS; BF16/FP16 tensor 362.05 dense (733 with sparsity); FP8 733 TFLOPS and INT8 733 TOPS dense (1,466 with sparsity); 48 GB GDDR6 at 864 GB/s; PCIe Gen4 x16 64 GB/s",
 		}),
 		gpu(Hardware{
 			Name: "a10g", Device: "NVIDIA A10G 24GB (GDDR6, PCIe; AWS EC2 G5)",
 			PeakFLOPS:       map[model.DType]float64{model.FP32: 35e12, model.FP16: 70e12, model.BF16: 70e12, model.INT8: 140e12},
 			MemoryBandwidth: 600e9, MemoryBytes: 24 * gib,
-			MaxTP: 8, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (g5.48xlarge: 8 GPUs, no NVLink)",
+			MaxTP: 8, PCIeOnly: true, LinkBandwidth: pcie4, Link: "PCIe Gen4 x16, 64 GB/s (g5.48xlarge: 8 GPUs, no NVLink)",
 			Source: "NVIDIA publishes no A10G datasheet (it is AWS's variant of the A10). Figures as Baseten's 'NVIDIA A10 vs A10G for ML model inference' spec table gives them, dense: FP32 35 TFLOPS, FP16/BF16 tensor 70 TFLOPS, INT8 140 TOPS (the A10's are 31.2, 125 and 250); they match 80 SMs at 1.71 GHz with half-rate FP32-accumulate tensor cores. 24 GB GDDR6 at 600 GB/s (AWS EC2 G5)",
 		}),
 		gpu(Hardware{
 			Name: "t4", Device: "NVIDIA T4 16GB (GDDR6, PCIe, 70 W)",
 			PeakFLOPS:       map[model.DType]float64{model.FP32: 8.1e12, model.FP16: 65e12, model.INT8: 130e12},
 			MemoryBandwidth: 320e9, MemoryBytes: 16 * gib,
-			MaxTP: 8, LinkBandwidth: pcie3, Link: "PCIe Gen3 x16, 32 GB/s (no NVLink)",
+			MaxTP: 8, PCIeOnly: true, LinkBandwidth: pcie3, Link: "PCIe Gen3 x16, 32 GB/s (no NVLink)",
 			DefaultDType: model.FP16,
 			Source:       "NVIDIA T4 Tensor Core GPU datasheet: FP32 8.1 TFLOPS; mixed precision (FP16/FP32) 65 TFLOPS; INT8 130 TOPS (Turing has no 2:4 sparsity: these are dense); no BF16; 16 GB GDDR6 at 320 GB/s; PCIe Gen3 x16 32 GB/s",
 		}),

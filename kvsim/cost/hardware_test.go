@@ -141,15 +141,17 @@ func TestDTypeWithoutAFigureIsRefused(t *testing.T) {
 func TestValidateRefusesBrokenHardware(t *testing.T) {
 	base := mustHardware(t, "h100-sxm")
 	breaks := map[string]func(*Hardware){
-		"no name":       func(h *Hardware) { h.Name = "" },
-		"no bandwidth":  func(h *Hardware) { h.MemoryBandwidth = 0 },
-		"no memory":     func(h *Hardware) { h.MemoryBytes = 0 },
-		"efficiency>1":  func(h *Hardware) { h.ComputeEfficiency = 1.5 },
-		"no peaks":      func(h *Hardware) { h.PeakFLOPS = nil },
-		"negative gap":  func(h *Hardware) { h.KernelGapSeconds = -1 },
-		"tp, no link":   func(h *Hardware) { h.LinkBandwidth = 0 },
-		"zero max tp":   func(h *Hardware) { h.MaxTP = 0 },
-		"default dtype": func(h *Hardware) { h.DefaultDType = model.INT4 },
+		"no name":         func(h *Hardware) { h.Name = "" },
+		"no bandwidth":    func(h *Hardware) { h.MemoryBandwidth = 0 },
+		"no memory":       func(h *Hardware) { h.MemoryBytes = 0 },
+		"efficiency>1":    func(h *Hardware) { h.ComputeEfficiency = 1.5 },
+		"no peaks":        func(h *Hardware) { h.PeakFLOPS = nil },
+		"negative gap":    func(h *Hardware) { h.KernelGapSeconds = -1 },
+		"tp, no link":     func(h *Hardware) { h.LinkBandwidth = 0 },
+		"zero max tp":     func(h *Hardware) { h.MaxTP = 0 },
+		"default dtype":   func(h *Hardware) { h.DefaultDType = model.INT4 },
+		"negative hop":    func(h *Hardware) { h.NCCLHopSeconds = -1e-6 },
+		"hop of a second": func(h *Hardware) { h.NCCLHopSeconds = 1 },
 	}
 	for name, brk := range breaks {
 		h := base

@@ -25,7 +25,9 @@ const MaxHardwareFileBytes = 1 << 20
 // the GPU presets' values, and the device's Source says so:
 // compute_efficiency, bandwidth_efficiency, launch_s, kernel_gap_s,
 // link_efficiency and all_reduce_latency; max_tp defaults to 1 and
-// default_dtype to bf16, else fp16, else fp32. Every device
+// default_dtype to bf16, else fp16, else fp32. Without nccl_hop_s an
+// engine's NCCL all-reduce costs all_reduce_latency too; pcie_only says
+// the devices have no NVLink-class link. Every device
 // is validated; a name that a preset (or this-cpu) already has, or two
 // devices of one name, are refused.
 func LoadHardwareFile(path string) ([]Hardware, error) {

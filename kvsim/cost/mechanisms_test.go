@@ -163,19 +163,111 @@ func TestFP16Accumulate(t *testing.T) {
 	}
 }
 
-// TestMaterialisedAttention: without fused attention a long prompt writes
-// and reads its fp32 score matrix.
+// TestMaterialisedAttention: without fused attention a prompt chunk
+// computes and moves the whole rectangle of scores (new tokens x every
+// cached and new token), ScoreBytes bytes each; a fused kernel only the
+// causal triangle, and no score traffic.
 func TestMaterialisedAttention(t *testing.T) {
+	s := mustSpec(t, "llama3-8b")
 	p := mustPredictor(t, "llama3-8b", "rtx-4090", Options{DType: model.FP16, Engine: LlamaCpp})
-	st, err := p.Prefill(1, 4096)
+	st, err := p.PrefillAfter(1, 512, 1024) // a chunk of 512 after 1,024 cached tokens
 	if err != nil {
 		t.Fatal(err)
 	}
 	o, _ := opByName(st, "attention")
-	s := mustSpec(t, "llama3-8b")
-	scores := 3 * 4 * float64(s.Heads) * s.AttendedPositions(0, 4096) * float64(s.Layers)
-	if o.ActivationBytes < scores {
-		t.Errorf("attention moves %g B, want at least the score matrix's %g", o.ActivationBytes, scores)
+	rect := 512.0 * (1024 + 512) * float64(s.Heads) * float64(s.Layers)
+	if want := llamaCppScoreBytes * rect; o.ActivationBytes < want || o.ActivationBytes > 1.1*want {
+		t.Errorf("attention moves %g B, want the score rectangle's %g and little more", o.ActivationBytes, want)
+	}
+	perScore := 2.0 * float64(s.QKHeadDim()+s.VHeadDim()) // QK and PV, per head and position
+	if want := perScore * rect; !near(o.FLOPs, want, 1e-9) {
+		t.Errorf("attention FLOPs %g, want the whole rectangle's %g", o.FLOPs, want)
+	}
+	fused := mustPredictor(t, "llama3-8b", "rtx-4090", Options{DType: model.FP16, Engine: VLLM})
+	fst, _ := fused.PrefillAfter(1, 512, 1024)
+	fo, _ := opByName(fst, "attention")
+	if want := perScore * s.AttendedPositions(1024, 512) * float64(s.Heads) * float64(s.Layers); !near(fo.FLOPs, want, 1e-9) || fo.ActivationBytes > 0.05*o.ActivationBytes {
+		t.Errorf("fused attention: %g FLOPs (want the triangle's %g), %g B", fo.FLOPs, want, fo.ActivationBytes)
+	}
+}
+
+// TestAllReduceKinds: NCCL's ring latency grows with the devices (NCCL's
+// tuning model); a custom one-shot all-reduce does not, and falls back to
+// NCCL on more than two PCIe-only devices.
+func TestAllReduceKinds(t *testing.T) {
+	latency := func(model, hw, engine string, tp int) float64 {
+		p := mustPredictor(t, model, hw, Options{Engine: engine, TP: tp, DType: mustHardware(t, hw).DefaultDType})
+		return p.allReduceLatency()
+	}
+	for _, tc := range []struct {
+		hw     string
+		engine string
+		tp     int
+		want   float64
+	}{
+		{"a100-80gb", PyTorchCompile, 2, 6.6e-6 + 2*0.6e-6},
+		{"a100-80gb", PyTorchCompile, 8, 6.6e-6 + 14*0.6e-6},
+		{"a100-80gb", FasterTransformer, 4, 6.6e-6 + 6*0.6e-6},
+		{"h100-sxm", VLLM, 8, 10e-6},
+		{"h100-sxm", TensorRTLLM, 2, 10e-6},
+		{"l40s", VLLM, 2, 10e-6},                      // two PCIe devices keep the custom kernel
+		{"l40s", VLLM, 4, 6.6e-6 + 6*1.0e-6},          // more fall back to NCCL over PCIe
+		{"rtx-4090", PyTorchEager, 8, 6.6e-6 + 14e-6}, // PCIe hops
+	} {
+		if got := latency("llama3-8b", tc.hw, tc.engine, tc.tp); !near(got, tc.want, 1e-9) {
+			t.Errorf("%s %s TP %d: all-reduce latency %g, want %g", tc.hw, tc.engine, tc.tp, got, tc.want)
+		}
+	}
+}
+
+// TestReplicatedLMHead: gpt-fast's tensor parallelism leaves the LM head
+// whole, so every device reads all of it; vLLM shards it.
+func TestReplicatedLMHead(t *testing.T) {
+	s := mustSpec(t, "llama3.1-8b")
+	lm := float64(s.MatmulWeights().LMHead) * 2
+	for _, tc := range []struct {
+		engine string
+		want   float64
+	}{{PyTorchCompile, lm}, {VLLM, lm / 8}} {
+		st := mustDecode(t, mustPredictor(t, "llama3.1-8b", "a100-80gb", Options{Engine: tc.engine, TP: 8}), 1, 100, true)
+		o, _ := opByName(st, "lm_head")
+		if !near(o.WeightBytes, tc.want, 1e-9) {
+			t.Errorf("%s TP 8: lm_head reads %g B, want %g", tc.engine, o.WeightBytes, tc.want)
+		}
+	}
+}
+
+// TestTopPCost: FasterTransformer's top-p sort is the published time at the
+// published batches, interpolated in log(batch) between them, held flat
+// beyond, and scaled by the vocabulary.
+func TestTopPCost(t *testing.T) {
+	c := *ftTopP()
+	for _, tc := range []struct {
+		batch, vocab int
+		want         float64
+	}{
+		{1, 32001, c.Seconds[0]},
+		{8, 32001, c.Seconds[1]},
+		{128, 64002, 2 * c.Seconds[2]},
+		{1000, 32001, c.Seconds[2]},
+		{32, 32001, c.Seconds[1] + 0.5*(c.Seconds[2]-c.Seconds[1])}, // halfway in log(batch) from 8 to 128
+	} {
+		if got := c.StepSeconds(tc.batch, tc.vocab); !near(got, tc.want, 1e-9) {
+			t.Errorf("batch %d, vocab %d: %g s, want %g", tc.batch, tc.vocab, got, tc.want)
+		}
+	}
+	if !near(c.Seconds[0], 0.1365e-3, 1e-3) {
+		t.Errorf("batch 1: %g s, want 1/1152 - 1/1367 s", c.Seconds[0])
+	}
+	st := mustDecode(t, mustPredictor(t, "gpt3-350m", "a100-80gb", Options{Engine: FasterTransformer, DType: model.FP16}), 1, 100, true)
+	smp, _ := opByName(st, "sampler")
+	if want := c.StepSeconds(1, mustSpec(t, "gpt3-350m").Vocab); smp.Seconds < want {
+		t.Errorf("fastertransformer sampler %g s, want at least its sort's %g", smp.Seconds, want)
+	}
+	bad := Engines()[0]
+	bad.TopP = &TopPCost{Vocab: 100, Batches: []int{8, 1}, Seconds: []float64{1e-4, 2e-4}}
+	if err := bad.Validate(); err == nil {
+		t.Error("unsorted top-p batches were accepted")
 	}
 }
 

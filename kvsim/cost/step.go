@@ -86,6 +86,7 @@ type work struct {
 	reuse         float64 // rows sharing each weight (or K/V) load, for matrix-vector caps
 	comm          float64 // bytes all-reduced over the TP group
 	allToAll      float64 // bytes one device sends to the others in an all-to-all
+	fixed         float64 // device seconds measured for the work beyond its roofline (a sort)
 	cpu           cpuWork // what the decoder does for it on this-cpu
 }
 
@@ -119,7 +120,7 @@ func (p *Predictor) price(w work) priced {
 		out.compute = w.flops / rate
 	}
 	out.memory = (w.weight + w.kv + w.a) / p.bandwidth
-	out.seconds = max(out.compute, out.memory)
+	out.seconds = max(out.compute, out.memory) + w.fixed
 	out.bound = MemoryBound
 	if out.compute > out.memory {
 		out.bound = ComputeBound
@@ -128,12 +129,20 @@ func (p *Predictor) price(w work) priced {
 }
 
 // allReduceLatency is the fixed cost of one all-reduce (or all-to-all):
-// the engine's when it states one, else the hardware's.
+// the engine's when it states one; a custom one-shot all-reduce costs the
+// hardware's AllReduceLatency; NCCL's ring costs what NCCL's own tuning
+// model says, NCCLBaseSeconds + 2 (T-1) hops. Custom all-reduces fall back
+// to NCCL on more than two PCIe-only devices (as vLLM's do).
 func (p *Predictor) allReduceLatency() float64 {
 	if p.eng.AllReduceSeconds > 0 {
 		return p.eng.AllReduceSeconds
 	}
-	return p.hw.AllReduceLatency
+	t := p.opt.TP
+	custom := p.eng.AllReduce == CustomAllReduce && !(p.hw.PCIeOnly && t > 2)
+	if custom || p.hw.NCCLHopSeconds <= 0 {
+		return p.hw.AllReduceLatency
+	}
+	return NCCLBaseSeconds + 2*float64(t-1)*p.hw.NCCLHopSeconds
 }
 
 // execution is how the engine runs a pass: cached decode steps one way,
@@ -388,25 +397,37 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	// Final norm over every row, LM head over the last row of each request
 	// (logits written in fp32), and the engine's sampler over the logits.
 	// (The decoder norms the last row only.)
+	// An engine whose tensor parallelism leaves the LM head whole
+	// (ReplicatedLMHead) reads all of it on every device.
 	lm := float64(p.w.LMHead)
 	vocab := float64(s.Vocab)
+	lmShards := t
+	if p.eng.ReplicatedLMHead {
+		lmShards = 1
+	}
 	tailWork := []work{
 		{name: "norm_residual", kernels: k.norm(s), a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))},
-		{name: "lm_head", kernels: k.lmHead, flops: 2 * ps.logitRows * lm / t,
-			weight: lm * wb / t, a: ps.logitRows * (d*ab + vocab/t*4), reuse: ps.logitRows,
+		{name: "lm_head", kernels: k.lmHead, flops: 2 * ps.logitRows * lm / lmShards,
+			weight: lm * wb / lmShards, a: ps.logitRows * (d*ab + vocab/lmShards*4), reuse: ps.logitRows,
 			cpu: cpu.matmul(1, vocab/t, elementValues{})},
 	}
 	if n := p.eng.SamplerKernels; n > 0 {
-		tailWork = append(tailWork, work{name: "sampler", kernels: n, a: float64(n) * 2 * ps.logitRows * vocab * 4})
+		sampler := work{name: "sampler", kernels: n, a: float64(n) * 2 * ps.logitRows * vocab * 4}
+		if c := p.eng.TopP; c != nil {
+			sampler.fixed = c.StepSeconds(ps.batch, s.Vocab)
+		}
+		tailWork = append(tailWork, sampler)
 	}
 	tail = p.priceAll(tailWork)
 	return head, dense, moe, tail
 }
 
 // attentionWork is one layer's attention. Fused (FlashAttention-style)
-// kernels read Q, K and V once and write O once; without them the fp32
-// score matrix is written, read and written back by the softmax, and read
-// again by the product with V. MLA with absorbed weights attends over the
+// kernels read Q, K and V once and write O once; without them (an engine's
+// ScoreBytes) every score of the whole new-tokens x cached-and-new-tokens
+// rectangle is computed, the causal mask applied afterwards, and the score
+// matrix moves ScoreBytes bytes per element between the product with K, the
+// softmax and the product with V. MLA with absorbed weights attends over the
 // cached latent: per position and head 2 (latent + rope) FLOPs for the
 // score and 2 latent for the value.
 func (p *Predictor) attentionWork(ps pass, k kernelCounts, hDev, qOut, attnOut, kvOut float64, absorbed bool, cpu cpuPassFacts) work {
@@ -428,12 +449,16 @@ func (p *Predictor) attentionWork(ps pass, k kernelCounts, hDev, qOut, attnOut, 
 		kernels += k.gqaExpand
 	}
 	kvRead := ps.kvRead * p.kvBytesDev
-	w := work{name: "attention", kernels: kernels, flops: perPosition * ps.attended,
+	positions := ps.attended
+	if !p.eng.FlashAttention {
+		positions = float64(ps.batch) * ps.newTokens * p.window(ps.context+ps.newTokens)
+	}
+	w := work{name: "attention", kernels: kernels, flops: perPosition * positions,
 		kv: kvRead, a: rows * ab * (qOut + attnOut + kvOut),
 		reuse: ps.rows / float64(ps.batch) * group,
 		cpu:   cpu.attention(rows*hDev, hDev*ps.attended, (qk+v)/2)}
 	if !p.eng.FlashAttention {
-		w.a += 3 * hDev * ps.attended * 4
+		w.a += p.eng.ScoreBytes * hDev * positions
 	}
 	if group > 1 && s.Attention != model.MLA {
 		switch {

@@ -26,6 +26,14 @@ func TestPublishedDatasetIsComplete(t *testing.T) {
 		if c.Row == "" || c.Metric == "" || c.Batch < 0 || c.TP < 1 {
 			t.Errorf("%s: incomplete setup %+v", c.ID, c)
 		}
+		// The regime follows the setup: decode-dominated runs are decode.
+		decode := c.Output >= DecodeDominated*c.Input && c.Metric != MetricTTFT && c.Metric != MetricPrefillRate
+		switch {
+		case decode && c.Batch == 1 && c.Regime != DecodeBatch1, decode && c.Batch > 1 && c.Regime != DecodeBatched:
+			t.Errorf("%s: %d in, %d out at batch %d is a decode regime, labelled %s", c.ID, c.Input, c.Output, c.Batch, c.Regime)
+		case !decode && (c.Regime == DecodeBatch1 || c.Regime == DecodeBatched) && c.Metric != MetricITL:
+			t.Errorf("%s: %d in, %d out (%s) is labelled %s", c.ID, c.Input, c.Output, c.Metric, c.Regime)
+		}
 		if c.Unsupported != "" {
 			continue
 		}
@@ -99,17 +107,77 @@ func TestValidationSummary(t *testing.T) {
 	if n != v.Overall.Cases {
 		t.Errorf("engines hold %d cases, overall %d", n, v.Overall.Cases)
 	}
-	// Where the model stands (kvsim validate, this data): batch-1 decode,
-	// the regime of the notebook's latency curves, has its median within
-	// ±10% and 88% of its cases within ±25%; end-to-end requests through
-	// FasterTransformer are 1.2-2.6x faster predicted than measured.
-	b1 := v.Band(PyTorchCompile, DecodeBatch1)
-	decode := summarise(v.Results, "", DecodeBatch1)
-	if math.Abs(decode.Median-1) > 0.10 || decode.Within < 0.85 || b1.Scope != ScopeCell {
-		t.Errorf("batch-1 decode: median %.2f, %.0f%% within ±25%%; pytorch-compile band %v", decode.Median, 100*decode.Within, b1)
+	// Where the model stands (kvsim validate --summary, this data; doc.go,
+	// "Validation and bands", says what misses and why). Issue 11's bar is
+	// a median within ±10% and 90% of cases within ±25%: the median meets
+	// it, the share does not (59 of 82), so the share is held as a floor that
+	// must not get worse; when the model meets the bar, assert the bar.
+	if math.Abs(v.Overall.Median-1) > 0.10 || inBand(v.Overall) < 59 || v.Overall.Cases < 82 {
+		t.Errorf("overall: %d cases, median %.2f, %d within ±25%%; want at least 82, median within ±10%%, at least 59 within",
+			v.Overall.Cases, v.Overall.Median, inBand(v.Overall))
 	}
-	if v.Overall.Median < 0.75 || v.Overall.Median > 1.1 || v.Overall.Within < 0.55 {
-		t.Errorf("overall: median %.2f, %.0f%% within ±25%%", v.Overall.Median, 100*v.Overall.Within)
+	// Both hold-out halves of the sources stay where the revision left them.
+	for _, h := range []struct {
+		half   string
+		median float64 // largest allowed distance from 1
+		within int
+	}{{HalfA, 0.10, 43}, {HalfB, 0.13, 16}} {
+		s := halfSummary(t, v, h.half)
+		if math.Abs(s.Median-1) > h.median || inBand(s) < h.within {
+			t.Errorf("half %s: median %.2f, %d of %d within; want within %.2f of 1 and at least %d", h.half, s.Median, inBand(s), s.Cases, h.median, h.within)
+		}
+	}
+	// Decode, the regime of the notebook's latency curves, meets the bar's
+	// median; batch-1 decode with 92% of its cases within ±25%.
+	b1 := v.Band(PyTorchCompile, DecodeBatch1)
+	for _, r := range []struct {
+		regime Regime
+		within int
+	}{{DecodeBatch1, 22}, {DecodeBatched, 8}} {
+		s := summarise(v.Results, "", r.regime)
+		if math.Abs(s.Median-1) > 0.10 || inBand(s) < r.within {
+			t.Errorf("%s: median %.2f, %d of %d within ±25%%, want at least %d", r.regime, s.Median, inBand(s), s.Cases, r.within)
+		}
+	}
+	if b1.Scope != ScopeCell {
+		t.Errorf("pytorch-compile batch-1 band %v", b1)
+	}
+}
+
+// inBand is how many of a summary's cases lie within ±25%.
+func inBand(s Summary) int { return int(math.Round(s.Within * float64(s.Cases))) }
+
+func halfSummary(t *testing.T, v Validation, half string) Summary {
+	t.Helper()
+	for _, s := range v.ByHalf {
+		if s.Half == half {
+			return s
+		}
+	}
+	t.Fatalf("no summary of half %s", half)
+	return Summary{}
+}
+
+// TestHoldOutHalves: sources alternate between the halves in the order
+// they are listed, and every scored case lands in exactly one.
+func TestHoldOutHalves(t *testing.T) {
+	d, err := PublishedDataset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	halves := d.HoldOutHalves()
+	for i, src := range d.Sources {
+		if want := []string{HalfA, HalfB}[i%2]; halves[src.ID] != want {
+			t.Errorf("source %d %s in half %q, want %s", i, src.ID, halves[src.ID], want)
+		}
+	}
+	v, err := Validate(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := halfSummary(t, v, HalfA), halfSummary(t, v, HalfB)
+	if a.Cases+b.Cases != v.Overall.Cases || a.Cases == 0 || b.Cases == 0 {
+		t.Errorf("halves hold %d + %d cases of %d", a.Cases, b.Cases, v.Overall.Cases)
 	}
 }
 

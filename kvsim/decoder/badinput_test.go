@@ -1,6 +1,8 @@
 package decoder
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,5 +77,27 @@ func TestBadSessionAndTokenInputs(t *testing.T) {
 	}
 	if _, err := New(testSpecs()[1], Options{RoPEBase: -1}); err == nil {
 		t.Error("negative RoPE base accepted")
+	}
+}
+
+// Finite weights so large that the forward pass overflows float32 give
+// NaN or infinite logits: Run refuses them, naming the step, instead of
+// returning NaN differences that no JSON can carry (issue 14).
+func TestHugeFiniteWeightsAreRefused(t *testing.T) {
+	spec := testSpecs()[1]
+	ts := checkpointTensors(newTestDecoder(t, spec, 1))
+	for i := range ts { // random weights times 1e25: every one finite, the MLP's products past 3.4e38
+		if strings.Contains(ts[i].name, "mlp") {
+			ts[i] = stTensor{name: ts[i].name, shape: ts[i].shape, data: slices.Clone(ts[i].data)}
+			for j := range ts[i].data {
+				ts[i].data[j] *= 1e25
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "huge.safetensors")
+	writeSafetensors(t, path, ts)
+	_, err := Run(spec, BenchOptions{Prompt: 3, New: 3, WeightsFile: path, Threads: 1})
+	if err == nil || !strings.Contains(err.Error(), "token 0: logit 0 is") || !strings.Contains(err.Error(), "overflowed float32") {
+		t.Errorf("huge weights: %v", err)
 	}
 }

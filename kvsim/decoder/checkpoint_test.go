@@ -267,7 +267,12 @@ func FuzzSafetensors(f *testing.F) {
 	f.Add(header(`{"x": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}`, 4))
 	f.Add(header(`{"x": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}`, 4))
 	f.Add(header(`{"x": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}`, 0))
-	f.Add(append(header(`{"n": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 0), 0, 0, 0xc0, 0x7f)) // NaN
+	f.Add(append(header(`{"n": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 0), 0, 0, 0xc0, 0x7f))       // NaN
+	f.Add(append(header(`{"i": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 0), 0, 0, 0x80, 0x7f))       // +Inf
+	f.Add(append(header(`{"h": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 0), 0xca, 0xf2, 0x49, 0x71)) // 1e30: finite, accepted
+	// issue 14: GPT-2 names without the biases a bias-less spec expects; a header longer than the file
+	f.Add(header(`{"wte.weight": {"dtype": "F32", "shape": [4, 2], "data_offsets": [0, 32]}, "h.0.attn.c_attn.weight": {"dtype": "F32", "shape": [2, 6], "data_offsets": [32, 80]}}`, 80))
+	f.Add(binary.LittleEndian.AppendUint64(nil, 1<<40))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte("short"))
 	dir := f.TempDir()

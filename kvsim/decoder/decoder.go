@@ -13,7 +13,7 @@ type Options struct {
 	WeightsFile  string  // safetensors file, index or folder with GPT-2 or LLaMA (Hugging Face) tensor names; "": random weights
 	Threads      int     // goroutines per matmul and attention; 0: one per core
 	RoPEBase     float64 // RoPE base θ; 0: the spec's RoPETheta, or 10000 when it has none
-	MemAvailable int64   // bytes the memory check allows; 0: MemAvailable of /proc/meminfo
+	MemAvailable int64   // bytes the memory check allows; 0: sysmem.Available (MemAvailable or the cgroup limit, less a margin)
 }
 
 // Decoder is a model ready to run: its architecture, its float32 weights and

@@ -16,8 +16,11 @@
 //
 // plus Falcon-style parallel blocks. MoE, MLA, ALiBi and model-level
 // sliding windows are refused with an error. A model whose weights, cache
-// and activations do not fit in MemAvailable (/proc/meminfo) is refused
-// with the bytes it would need.
+// and activations do not fit in the memory this process may use (kvsim/sysmem:
+// MemAvailable or the cgroup's limit, v1 or v2, less a margin) is refused
+// with the bytes it would need and the limit it met. Logits that come out
+// NaN or infinite (finite weights so large the forward pass overflows
+// float32) stop the run with the token and logit.
 //
 // Weights are random from a seed (deterministic; N(0, 1/fan_in) block
 // matrices, N(0, 0.02²) embeddings, final gain set for logits of std ≈ 2),

@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -106,6 +107,10 @@ func (s *Session) Generate(opt GenerateOptions) (*Generation, error) {
 		if err != nil {
 			return nil, err
 		}
+		if j, ok := nonFinite(logits); ok {
+			return nil, fmt.Errorf("decoder: model %s, token %d: logit %d is %g: the forward pass overflowed float32 (weights too large, e.g. a checkpoint scaled wrong); check the weights",
+				d.h.spec.Name, i, j, logits[j])
+		}
 		g.Tokens[i] = argmax(logits)
 		g.Steps[i] = st
 		g.KVReads += st.KVReads
@@ -127,6 +132,16 @@ func (s *Session) Generate(opt GenerateOptions) (*Generation, error) {
 	return g, nil
 }
 
+// nonFinite is the index of the first NaN or infinite value of x.
+func nonFinite(x []float32) (int, bool) {
+	for i, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // checkRun validates a prompt length and a count of new tokens.
 func (d *Decoder) checkRun(prompt, newTokens int) error {
 	switch {
@@ -134,9 +149,9 @@ func (d *Decoder) checkRun(prompt, newTokens int) error {
 		return fmt.Errorf("decoder: prompt of %d tokens: give at least 1", prompt)
 	case newTokens <= 0:
 		return fmt.Errorf("decoder: %d new tokens: give at least 1", newTokens)
-	case prompt+newTokens > d.h.context:
-		return fmt.Errorf("decoder: prompt %d + new %d = %d tokens exceed model %s's context of %d; use fewer tokens",
-			prompt, newTokens, prompt+newTokens, d.h.spec.Name, d.h.context)
+	case prompt > d.h.context-newTokens: // prompt + new > context, without overflow
+		return fmt.Errorf("decoder: prompt %d + new %d tokens exceed model %s's context of %d; use fewer tokens",
+			prompt, newTokens, d.h.spec.Name, d.h.context)
 	}
 	return nil
 }

@@ -1,12 +1,9 @@
 package decoder
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
+	"kvcache/kvsim/sysmem"
 	"kvcache/kvsim/units"
 )
 
@@ -19,39 +16,24 @@ type Memory struct {
 	Total      int64 `json:"total"`
 }
 
-// availableMemory reads MemAvailable from /proc/meminfo (Linux). ok is
-// false where it cannot be read; the check is then skipped.
-func availableMemory() (bytes int64, ok bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb * 1024, true
-		}
-	}
-	return 0, false
-}
-
-// checkMemory refuses a run that needs more than the available memory
-// (override: the caller's figure, > 0).
+// checkMemory refuses a run that needs more memory than this process may
+// use: the caller's figure (override > 0), else sysmem's budget (the
+// smallest of MemAvailable and the cgroup's limit less its usage, less a
+// margin), named in the refusal. Where no figure can be read the check is
+// skipped.
 func checkMemory(name string, need Memory, override int64) error {
-	avail, ok := override, override > 0
-	if !ok {
-		avail, ok = availableMemory()
+	avail, where := override, "the caller's figure"
+	if override <= 0 {
+		b, ok := sysmem.Available()
+		if !ok {
+			return nil
+		}
+		avail, where = b.Bytes, b.Limit+", less a "+units.Bytes(float64(b.Margin))+" margin"
 	}
-	if !ok || need.Total <= avail {
+	if need.Total <= avail {
 		return nil
 	}
-	return fmt.Errorf("decoder: model %s needs %s of memory in float32 (weights %s, KV cache %s, activations %s, logits %s) but only %s is available; pick a smaller model (kvsim models) or fewer tokens",
+	return fmt.Errorf("decoder: model %s needs %s of memory in float32 (weights %s, KV cache %s, activations %s, logits %s) but only %s is available (%s); pick a smaller model (kvsim models) or fewer tokens",
 		name, units.Bytes(float64(need.Total)), units.Bytes(float64(need.Weights)), units.Bytes(float64(need.KVCache)),
-		units.Bytes(float64(need.Activation)), units.Bytes(float64(need.Logits)), units.Bytes(float64(avail)))
+		units.Bytes(float64(need.Activation)), units.Bytes(float64(need.Logits)), units.Bytes(float64(max(avail, 0))), where)
 }

@@ -52,7 +52,7 @@ type BenchOptions struct {
 	Seed         uint64    // seed of the weights and the prompt
 	Threads      int       // 0: one per core
 	WeightsFile  string    // safetensors weights instead of random ones
-	MemAvailable int64     // 0: read /proc/meminfo
+	MemAvailable int64     // 0: sysmem.Available (MemAvailable or the cgroup limit, less a margin)
 	Repeat       int       // timed runs of each path, interleaved (Bench); 0: 1
 	WarmUp       int       // untimed tokens of each path first; 0: DefaultWarmUp; negative: none
 
@@ -62,6 +62,7 @@ type BenchOptions struct {
 
 // Progress says how far Run or Bench is.
 type Progress struct {
+	Model       string // Run: the model
 	Phase       string // "weights", "warm-up", or the path being timed ("cached", "uncached", "reference", a BenchPath's name)
 	Done, Total int    // tokens generated in this phase, of Total
 	Repeat      int    // the timed run, from 1 (0: weights, warm-up)
@@ -196,7 +197,8 @@ func Run(spec model.Spec, opt BenchOptions) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.Progress != nil {
+	if report := opt.Progress; report != nil { // every report names the model
+		opt.Progress = func(p Progress) { p.Model = spec.Name; report(p) }
 		opt.Progress(Progress{Phase: "weights", Total: 1})
 	}
 	d, err := New(spec, Options{Seed: opt.Seed, WeightsFile: opt.WeightsFile, Threads: opt.Threads, MemAvailable: opt.MemAvailable})
@@ -288,9 +290,9 @@ func planRun(spec model.Spec, opt BenchOptions) (BenchOptions, []BenchPath, Memo
 	switch {
 	case opt.Prompt < 0 || opt.New < 0:
 		return opt, nil, Memory{}, fmt.Errorf("decoder: prompt %d and new %d tokens: both must be at least 1", opt.Prompt, opt.New)
-	case opt.Prompt+opt.New > spec.MaxContext:
-		return opt, nil, Memory{}, fmt.Errorf("decoder: prompt %d + new %d = %d tokens exceed model %s's context of %d; use fewer tokens",
-			opt.Prompt, opt.New, opt.Prompt+opt.New, spec.Name, spec.MaxContext)
+	case opt.Prompt > spec.MaxContext-opt.New: // prompt + new > context, without overflow
+		return opt, nil, Memory{}, fmt.Errorf("decoder: prompt %d + new %d tokens exceed model %s's context of %d; use fewer tokens",
+			opt.Prompt, opt.New, spec.Name, spec.MaxContext)
 	case opt.CacheTokens < 0:
 		return opt, nil, Memory{}, fmt.Errorf("decoder: cache capacity %d tokens: it must be positive (or 0 for unbounded)", opt.CacheTokens)
 	case opt.Repeat < 0:

@@ -37,6 +37,12 @@ func FuzzParseSpecs(f *testing.F) {
 		`{"architectures": ["Gemma2ForCausalLM"], "_name_or_path": "g", "num_hidden_layers": 3, "hidden_size": 32,
 		  "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 50, "max_position_embeddings": 128, "sliding_window": 16}`,
 		`{"architectures": ["DeepseekV3ForCausalLM"], "_name_or_path": "d", "num_hidden_layers": 1e300}`,
+		// issue 14: a context that overflows int64 sizes, a GPT spec without biases, an empty name
+		`{"name": "long", "layers": 2, "d_model": 64, "heads": 4, "ffn": 256, "vocab": 100, "max_context": 9223372036854775807,
+		  "norm": "rmsnorm", "activation": "swiglu", "positions": "rope", "attention": "mha"}`,
+		`{"name": "gpt-no-bias", "layers": 2, "d_model": 64, "heads": 4, "ffn": 256, "vocab": 100, "max_context": 128,
+		  "norm": "layernorm", "activation": "gelu", "positions": "learned", "attention": "mha"}`,
+		`{"name": "", "layers": -1, "d_model": 0}`,
 		"\x00\xff", "", "[]", "null", `"x"`,
 	} {
 		f.Add([]byte(seed))

@@ -13,7 +13,9 @@
 //	hardware.go  HardwareTable, HardwareDetail (kvsim hardware)
 //	predict.go   PredictionTable, WritePrediction, StepBreakdown (kvsim predict)
 //	bench.go     BenchTable, DecodeComparisonTable (kvsim bench)
-//	replay.go    ReplayTable, ServeTable, BlockSizeTable (kvsim replay)
+//	replay.go    ReplayTable, ServeTable, BlockSizeTable, WriteBlockSizes (kvsim replay)
+//	requests.go  WriteRequestsCSV (kvsim replay --timed --requests-csv)
+//	progress.go  Progress: a bar on a terminal, a line per stage elsewhere
 //
 // Numbers are formatted by kvsim/units.
 package report

@@ -53,8 +53,20 @@ func WriteEngineDetail(w io.Writer, x cost.Engine) error {
 	if x.PrefillChunk > 0 {
 		t.AddRow("prompt micro-batch", fmt.Sprintf("%d tokens", x.PrefillChunk))
 	}
+	t.AddRow("tensor-parallel all-reduce", x.AllReduce)
 	if x.AllReduceSeconds > 0 {
 		t.AddRow("all-reduce latency", units.Seconds(x.AllReduceSeconds))
+	}
+	if x.ReplicatedLMHead {
+		t.AddRow("LM head under TP", "whole on every device")
+	}
+	if !x.FlashAttention && x.ScoreBytes > 0 {
+		t.AddRow("bytes per attention score", fmt.Sprintf("%g", x.ScoreBytes))
+	}
+	if c := x.TopP; c != nil {
+		for i, b := range c.Batches {
+			t.AddRow(fmt.Sprintf("top-p sort per step, batch %d", b), fmt.Sprintf("%s at vocabulary %d", units.Seconds(c.Seconds[i]), c.Vocab))
+		}
 	}
 	t.AddRow("memory fraction", memoryLabel(x))
 	for _, tp := range []int{2, 4, 8, 16} {

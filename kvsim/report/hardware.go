@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"kvcache/kvsim/cost"
@@ -90,4 +91,16 @@ func addCPUOps(t *Table, o *cost.CPUOps) {
 		units.Seconds(o.LayerNormSeconds), units.Seconds(o.RMSNormSeconds), units.Seconds(o.GELUSeconds), units.Seconds(o.SwiGLUSeconds),
 		units.Seconds(o.RoPESeconds), units.Seconds(o.AddSeconds), units.Seconds(o.AddFreshSeconds), units.Seconds(o.CopySeconds)))
 	t.AddRow("calibration rounds", fmt.Sprintf("%d threads; spread %.0f%% (at most %.0f%%, %s)", o.Threads, 100*o.Spread, 100*o.MaxSpread, o.MaxSpreadProbe))
+}
+
+// WriteHardwareList is kvsim hardware: the table, then each device's source.
+func WriteHardwareList(w io.Writer, all []cost.Hardware) error {
+	if err := HardwareTable(all).WriteText(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nFLOP/s are dense (no 2:4 sparsity). Sources:")
+	for _, h := range all {
+		fmt.Fprintf(w, "  %s: %s\n", h.Name, h.Source)
+	}
+	return nil
 }

@@ -58,3 +58,12 @@ func NewModelRecord(s model.Spec) ModelRecord {
 	r.DecodeFLOPsUncached = s.DecodeFLOPs(l, false)
 	return r
 }
+
+// ModelRecords is one record per spec (kvsim models --json).
+func ModelRecords(specs []model.Spec) []ModelRecord {
+	recs := []ModelRecord{}
+	for _, s := range specs {
+		recs = append(recs, NewModelRecord(s))
+	}
+	return recs
+}

@@ -173,3 +173,16 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
+
+// PredictionRowsJSON is kvsim predict --all --json: each row's prediction
+// or, when it could not be predicted, its model, hardware and error.
+func PredictionRowsJSON(rows []PredictionRow) []any {
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r.Prediction
+		if r.Err != nil {
+			out[i] = map[string]any{"model": r.Spec.Name, "hardware": r.Hardware, "fits": false, "error": r.Err.Error()}
+		}
+	}
+	return out
+}

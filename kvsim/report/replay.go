@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 
 	"kvcache/kvsim/cache"
@@ -90,3 +91,13 @@ func capacity(s sim.Summary) string {
 // Percent2 writes a rate in [0, 1] as a percentage with 2 decimals and no
 // sign, as the replay tables do.
 func Percent2(x float64) string { return strconv.FormatFloat(100*x, 'f', 2, 64) }
+
+// WriteBlockSizes is kvsim replay --block-sizes: the table and the
+// token-granular ideal every block size falls short of.
+func WriteBlockSizes(w io.Writer, workload string, pts []sim.BlockSizePoint) error {
+	if err := BlockSizeTable(workload+": block size against waste and reuse (unbounded cache)", pts).WriteText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\ntoken-granular ideal: %s%% of prompt tokens\n", Percent2(pts[0].IdealTokenHitRate))
+	return err
+}

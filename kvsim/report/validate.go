@@ -72,5 +72,8 @@ func ValidationSummary(v cost.Validation) Table {
 	for _, s := range v.ByCell {
 		add(s.Engine+", "+string(s.Regime), s)
 	}
+	for _, s := range v.ByHalf {
+		add("hold-out half "+s.Half+" of the sources", s)
+	}
 	return t
 }

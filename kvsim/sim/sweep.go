@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -14,13 +15,14 @@ import (
 
 // SweepConfig sets up a capacity sweep.
 type SweepConfig struct {
-	Policies      []string  // "" or empty means ["lru"]
-	Capacities    []int     // each >= 1; sorted and deduplicated
-	Belady        bool      // add the offline optimum at every capacity
-	BytesPerBlock int64     // as in Config
-	Timer         StepTimer // as in Config
-	MaxPoints     int       // as in Config; series are dropped from sweeps
-	Workers       int       // parallel runs; 0 means GOMAXPROCS
+	Policies      []string              // "" or empty means ["lru"]
+	Capacities    []int                 // each >= 1; sorted and deduplicated
+	Belady        bool                  // add the offline optimum at every capacity
+	BytesPerBlock int64                 // as in Config
+	Timer         StepTimer             // as in Config
+	MaxPoints     int                   // as in Config; series are dropped from sweeps
+	Workers       int                   // parallel runs; 0 means GOMAXPROCS
+	Progress      func(done, total int) // optional: called after each run, one call at a time
 }
 
 // Curve is one policy's summaries, one per capacity.
@@ -95,7 +97,17 @@ func (p *Prepared) SweepCapacity(cfg SweepConfig) (Sweep, error) {
 			jobs = append(jobs, job{i, j})
 		}
 	}
+	var mu sync.Mutex
+	done := 0
 	err := parallel(len(jobs), cfg.Workers, func(k int) error {
+		if cfg.Progress != nil {
+			defer func() {
+				mu.Lock()
+				done++
+				cfg.Progress(done, len(jobs))
+				mu.Unlock()
+			}()
+		}
 		jb := jobs[k]
 		run := Config{Policy: cache.LRUName, CapacityBlocks: cache.Unbounded, BytesPerBlock: cfg.BytesPerBlock, Timer: cfg.Timer, MaxPoints: 1}
 		if jb.curve >= 0 {

@@ -71,18 +71,9 @@ func Bounded(ctx context.Context, s BoundedSettings) (BoundedStudy, error) {
 	if err := ctx.Err(); err != nil {
 		return BoundedStudy{}, err
 	}
-	total := s.Prompt + s.New - 1 // positions the session holds
-	caps := slices.Clone(s.CacheTokens)
-	slices.Sort(caps)
-	caps = slices.Compact(caps)
-	if len(caps) == 0 {
-		return BoundedStudy{}, fmt.Errorf("study: no bounded cache capacity given; give capacities between %d and %d tokens", decoder.DefaultSinks+1, total-1)
-	}
-	for _, c := range caps {
-		if c <= decoder.DefaultSinks || c >= total {
-			return BoundedStudy{}, fmt.Errorf("study: a bounded cache of %d tokens: give capacities between %d and %d (the sinks, and the %d positions of the run)",
-				c, decoder.DefaultSinks+1, total-1, total)
-		}
+	caps, err := boundedCapacities(s.CacheTokens, s.Prompt+s.New-1)
+	if err != nil {
+		return BoundedStudy{}, err
 	}
 	if s.Prompt <= 0 || s.New <= 0 {
 		return BoundedStudy{}, fmt.Errorf("study: prompt %d and new %d tokens: both must be at least 1", s.Prompt, s.New)
@@ -132,3 +123,22 @@ func (b BoundedStudy) Ratio(p PathTiming) float64 { return p.TotalS / b.Full.Tot
 // RatioSpread is the spread of a path's total over the full cache's, run
 // by run.
 func (b BoundedStudy) RatioSpread(p PathTiming) Spread { return RatioSpread(p, b.Full) }
+
+// boundedCapacities sorts and deduplicates the capacities of a bounded
+// cache over a run of total positions, refusing one that holds no more
+// than the sinks or the whole run (it would never evict).
+func boundedCapacities(capacities []int, total int) ([]int, error) {
+	caps := slices.Clone(capacities)
+	slices.Sort(caps)
+	caps = slices.Compact(caps)
+	if len(caps) == 0 {
+		return nil, badSettings("no bounded cache capacity given; give capacities between %d and %d tokens", decoder.DefaultSinks+1, total-1)
+	}
+	for _, c := range caps {
+		if c <= decoder.DefaultSinks || c >= total {
+			return nil, badSettings("a bounded cache of %d tokens: give capacities between %d and %d (the sinks, and the %d positions of the run)",
+				c, decoder.DefaultSinks+1, total-1, total)
+		}
+	}
+	return caps, nil
+}

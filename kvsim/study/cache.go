@@ -31,14 +31,15 @@ const SweetSpotFraction = 0.95
 // cache of Model's KV blocks at every position of the capacity slider.
 type CacheSettings struct {
 	Workload       Source
-	Model          model.Spec    // its KV bytes size the blocks; its prefills are timed
-	Hardware       cost.Hardware // Devices(Model) of it run Model
-	KVDType        model.DType   // "": fp16
-	CapacityPoints int           // slider positions, log-spaced from 16 blocks to the workload's distinct blocks; 0: 40
-	Policies       []string      // eviction policies of the capacity chart; nil: lru, s3fifo and Belady's optimum
-	SeriesPoints   int           // points of each time series; 0: 120
-	Compare        []model.Spec  // models whose hit rate is compared at one KV budget (findings); optional
-	BudgetBytes    int64         // that budget; 0: the KV memory Model's devices leave
+	Model          model.Spec     // its KV bytes size the blocks; its prefills are timed
+	Hardware       cost.Hardware  // Devices(Model) of it run Model
+	KVDType        model.DType    // "": fp16
+	CapacityPoints int            // slider positions, log-spaced from 16 blocks to the workload's distinct blocks; 0: 40
+	Policies       []string       // eviction policies of the capacity chart; nil: lru, s3fifo and Belady's optimum
+	SeriesPoints   int            // points of each time series; 0: 120
+	Compare        []model.Spec   // models whose hit rate is compared at one KV budget (findings); optional
+	BudgetBytes    int64          // that budget; 0: the KV memory Model's devices leave
+	Progress       func(Progress) // optional: each replay as it ends
 }
 
 // CacheStudy is the workload replayed through a prefix cache at every
@@ -88,8 +89,11 @@ type BudgetPoint struct {
 // workload's distinct blocks (at least 17): the capacity slider of section
 // 5 and kvsim replay --sweep.
 func SliderCapacities(distinctBlocks, n int) ([]int, error) {
-	if n < 2 {
+	switch {
+	case n < 2:
 		return nil, badSettings("%d capacities: give at least 2 points", n)
+	case n > MaxCapacityPoints:
+		return nil, badSettings("%d capacities: at most %d (each replays the whole workload)", n, MaxCapacityPoints)
 	}
 	caps, err := sim.LogCapacities(16, max(distinctBlocks, 17), n)
 	if err != nil {
@@ -107,7 +111,7 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 		return CacheStudy{}, fmt.Errorf("study: %d capacities and %d series points: give at least 2 of each", s.CapacityPoints, s.SeriesPoints)
 	}
 	if s.Policies == nil {
-		s.Policies = []string{LRU, cache.S3FIFOName, Belady}
+		s.Policies = defaultCachePolicies()
 	}
 	if !slices.Contains(s.Policies, LRU) {
 		return CacheStudy{}, errors.New("study: the cache study needs the lru policy among its policies (its time series and TTFT are drawn)")
@@ -142,11 +146,16 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 	}
 	// TTFT saved is drawn for LRU only: time its sweep alone, the others untimed.
 	others := slices.DeleteFunc(slices.Clone(s.Policies), func(name string) bool { return name == LRU })
-	if st.Sweep, err = p.SweepCapacity(sim.SweepConfig{Capacities: caps, BytesPerBlock: st.BytesPerBlock, Timer: timer}); err != nil {
+	runs := cacheRuns(len(caps), len(s.Policies), len(s.Compare))
+	if err := checkVisits(w, st.Stats.PromptBlocks, runs); err != nil {
+		return CacheStudy{}, err
+	}
+	prog := newCounter("cache", "replays", runs, s.Progress)
+	if st.Sweep, err = p.SweepCapacity(sim.SweepConfig{Capacities: caps, BytesPerBlock: st.BytesPerBlock, Timer: timer, Progress: prog.runDone}); err != nil {
 		return CacheStudy{}, fmt.Errorf("study: %w", err)
 	}
 	if len(others) > 0 {
-		rest, err := p.SweepCapacity(sim.SweepConfig{Policies: others, Capacities: caps, BytesPerBlock: st.BytesPerBlock})
+		rest, err := p.SweepCapacity(sim.SweepConfig{Policies: others, Capacities: caps, BytesPerBlock: st.BytesPerBlock, Progress: prog.runDone})
 		if err != nil {
 			return CacheStudy{}, fmt.Errorf("study: %w", err)
 		}
@@ -165,6 +174,7 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 			}
 			r, err := p.Replay(sim.Config{Policy: LRU, CapacityBlocks: st.Sweep.Capacities[i], BytesPerBlock: st.BytesPerBlock, MaxPoints: s.SeriesPoints})
 			st.Series[i] = r.Series
+			prog.step()
 			return err
 		})
 	}
@@ -173,13 +183,28 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 	}
 	if len(s.Compare) > 0 {
 		st.BudgetBytes = orDefault(s.BudgetBytes, st.NodeKVBytes)
-		if st.Budget, err = atBudget(ctx, p, s.Compare, s.KVDType, st.BudgetBytes); err != nil {
+		if st.Budget, err = atBudget(ctx, p, s.Compare, s.KVDType, st.BudgetBytes, prog); err != nil {
 			return CacheStudy{}, err
 		}
 	}
 	st.Provenance = stamp(start)
 	st.Seconds = st.Took
 	return st, nil
+}
+
+// defaultCachePolicies are the cache study's policies when its settings
+// name none: lru, s3fifo and Belady's optimum.
+func defaultCachePolicies() []string { return []string{LRU, cache.S3FIFOName, Belady} }
+
+// cacheRuns counts the replays of a cache study: every capacity under every
+// policy, the unbounded run of each of its two sweeps (LRU, the others),
+// an LRU series per capacity, and one replay per model compared.
+func cacheRuns(capacities, policies, compared int) int {
+	sweeps := 1
+	if policies > 1 {
+		sweeps = 2
+	}
+	return capacities*policies + sweeps + capacities + compared
 }
 
 func parenthesised(msg string) string {
@@ -191,7 +216,7 @@ func parenthesised(msg string) string {
 
 // atBudget replays each model's LRU cache at the blocks budget buys; a
 // model that cannot be sized carries its reason in Error.
-func atBudget(ctx context.Context, p *sim.Prepared, specs []model.Spec, dtype model.DType, budget int64) ([]BudgetPoint, error) {
+func atBudget(ctx context.Context, p *sim.Prepared, specs []model.Spec, dtype model.DType, budget int64, prog *counter) ([]BudgetPoint, error) {
 	out := make([]BudgetPoint, len(specs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -201,6 +226,7 @@ func atBudget(ctx context.Context, p *sim.Prepared, specs []model.Spec, dtype mo
 				return err
 			}
 			out[i] = budgetPoint(p, s, dtype, budget)
+			prog.step()
 			return nil
 		})
 	}

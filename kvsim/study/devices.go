@@ -6,6 +6,7 @@ import (
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
 )
 
@@ -80,4 +81,47 @@ func PredictAt(spec model.Spec, hw cost.Hardware, opt cost.Options, context, bat
 		opt.TP = tp
 	}
 	return cost.Predict(spec, hw, opt, context, batch)
+}
+
+// PredictAll is kvsim predict --all: PredictAt for every spec on every
+// hardware, one row each, a row that cannot be predicted carrying why.
+// this-cpu runs kvsim's own decoder, so an engine asked of the GPUs is not
+// asked of it.
+func PredictAll(specs []model.Spec, hardware []cost.Hardware, opt cost.Options, context, batch int) []report.PredictionRow {
+	var rows []report.PredictionRow
+	for _, h := range hardware {
+		o := opt
+		if h.CPU != nil && o.Engine != "" && o.Engine != cost.ThisCPUEngine {
+			o.Engine, o.Exec = "", ""
+		}
+		for _, spec := range specs {
+			pr, err := PredictAt(spec, h, o, context, batch)
+			rows = append(rows, report.PredictionRow{Prediction: pr, Spec: spec, Hardware: h.Name, Err: err})
+		}
+	}
+	return rows
+}
+
+// EngineOptions reads an execution mode (eager or graph, an alias of an
+// engine) and an engine name, refusing the two when they disagree.
+func EngineOptions(exec, engine string) (cost.Options, error) {
+	var opt cost.Options
+	if exec != "" {
+		mode, err := cost.ParseExecMode(exec)
+		if err != nil {
+			return opt, badSettings("%v", err)
+		}
+		opt.Exec = mode
+	}
+	if engine != "" {
+		eng, err := cost.LookupEngine(engine)
+		if err != nil {
+			return opt, badSettings("%v", err)
+		}
+		if opt.Exec != "" && opt.Exec != eng.Decode.Exec {
+			return opt, badSettings("--exec %s contradicts --engine %s, which runs decode steps %s; give one of them", opt.Exec, eng.Name, eng.Decode.Exec)
+		}
+		opt.Engine = eng.Name
+	}
+	return opt, nil
 }

@@ -16,15 +16,16 @@
 // long, on which Machine; its inputs are its own fields) and a one-line
 // Summary. Measured numbers carry their Spread.
 //
-//	study            settings          result          section  saved as
-//	Measure          MeasureSettings   Measured        2        data/measured.json
-//	MeasureSpeedups  SpeedupSettings   SpeedupStudy    2        data/speedup.json
-//	Predict          PredictSettings   Predictions     3        data/predictions.json
-//	CompareCPU       CompareSettings   CPUComparison   3        data/cpu.json
-//	KV               KVSettings        KVStudy         4        data/kv.json
-//	Cache            CacheSettings     CacheStudy      5        data/cache.json
-//	Bounded          BoundedSettings   BoundedStudy    6        data/bounded.json
-//	Replay           ReplaySettings    ReplayResult    kvsim replay
+//	study            settings           result           section  saved as
+//	Measure          MeasureSettings    Measured         2        data/measured.json
+//	MeasureSpeedups  SpeedupSettings    SpeedupStudy     2        data/speedup.json
+//	Predict          PredictSettings    Predictions      3        data/predictions.json
+//	CompareCPU       CompareSettings    CPUComparison    3        data/cpu.json
+//	KV               KVSettings         KVStudy          4        data/kv.json
+//	Cache            CacheSettings      CacheStudy       5        data/cache.json
+//	Bounded          BoundedSettings    BoundedStudy     6        data/bounded.json
+//	Replay           ReplaySettings     ReplayResult     kvsim replay
+//	BlockSizes       BlockSizeSettings  BlockSizeResult  kvsim replay --block-sizes
 //
 // Findings checks five common claims against Results (section 8); Metrics
 // are the report's headline numbers (section 7); Report writes both as
@@ -41,9 +42,28 @@
 //	kv, _ := study.Run(ctx, lab, study.KV, lab.KVSettings())  // run, log, save data/kv.json
 //	r, _ := lab.Results()                                     // every saved result, for the report
 //
-// A saved result counts only for the picks it was computed with; Load
-// returns ErrNotRun otherwise. Lab.RunAll runs every study in section order
-// (kvsim report).
+// A saved result counts only for the picks and sizes it was computed with;
+// Load returns ErrNotRun otherwise, so a folder never mixes two runs.
+// Lab.RunAll runs every study in section order (kvsim report), after
+// Lab.Check has refused, before any work, what would fail late.
+//
+// # Files and the folder lock
+//
+// Every file a lab writes (data/*.json, the report's CSV, JSON and
+// Markdown) is written whole or not at all (kvsim/atomicfile): a kill or a
+// full disk leaves the previous file. Lab.Lock takes the folder's lock
+// (flock on DIR/.kvsim.lock) for a whole run, as kvsim report does; a Save
+// outside such a run takes it for its own write. Another process writing
+// the same folder meanwhile is refused, naming the holder: two runs never
+// interleave their files.
+//
+// # Limits and progress
+//
+// A replay is refused before it starts when it would cost more than the
+// limits of limits.go (capacities a sweep, tokens a block, prompt blocks a
+// workload, block visits a study), with its numbers and what to change.
+// Replay and Cache report their runs through Progress callbacks in their
+// settings; Lab.Progress hears of each study of RunAll.
 //
 // # One answer per question
 //

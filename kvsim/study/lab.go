@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"kvcache/kvsim/atomicfile"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
 )
@@ -36,18 +37,31 @@ type Lab struct {
 	Dir        string           // the reports folder
 	Sizes      Sizes            // how big each study is (zero fields: DefaultSizes)
 	Log        io.Writer        // one line per study (default: standard output, a cell's output); nil: silent
+	Progress   func(Progress)   // optional: RunAll reports each study as it starts, and the cache study each replay
+
+	lock *atomicfile.Lock // the folder's lock, while held (Lock)
 }
 
-// NewLab checks the picks (every name, the trace file) and returns a lab
+// NewLab checks the picks (every name, the trace file) and the folder
+// (it can be written: a folder, or one that can be made) and returns a lab
 // saving into dir ("" finds the repository's reports folder, ReportsDir).
 func NewLab(p Picks, dir string) (*Lab, error) {
+	if dir == "" {
+		var err error
+		if dir, err = ReportsDir(); err != nil {
+			return nil, err
+		}
+	}
+	if err := atomicfile.CheckDir(filepath.Join(dir, "data")); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
 	cat := model.NewCatalog()
 	if p.ModelFile != "" {
 		if err := cat.LoadFile(p.ModelFile); err != nil {
 			return nil, fmt.Errorf("study: %w", err)
 		}
 	}
-	l := &Lab{Picks: p, Catalog: cat, Calibrator: cost.NewCalibrator(nil), Dir: dir, Log: os.Stdout, Sizes: DefaultSizes()}
+	l := &Lab{Picks: p, Catalog: cat, Calibrator: cost.NewCalibrator(nil), Dir: dir, Log: os.Stdout, Sizes: LabSizes()}
 	var err error
 	for _, m := range []struct {
 		field, name string
@@ -63,12 +77,56 @@ func NewLab(p Picks, dir string) (*Lab, error) {
 	if err := p.Source().Check(); err != nil {
 		return nil, err
 	}
-	if l.Dir == "" {
-		if l.Dir, err = ReportsDir(); err != nil {
-			return nil, err
+	return l, nil
+}
+
+// Check says, before any work, whether RunAll can run with the lab's picks
+// and sizes: the small model holds both generations, the serving model's KV
+// cache fits on the hardware, and the workload loads and can be replayed at
+// every capacity within the work limits (MaxBlockVisits). It loads the
+// workload (a trace is read in full).
+func (l *Lab) Check() error {
+	sz := l.Sizes.withDefaults()
+	for _, g := range []struct {
+		what          string
+		prompt, added int
+	}{{"section 2's generation (Sizes.Prompt, Sizes.New)", sz.Prompt, sz.New}, {"section 6's generation (Sizes.LongPrompt, Sizes.LongNew)", sz.LongPrompt, sz.LongNew}} {
+		if g.prompt < 1 || g.added < 2 || g.prompt > l.Small.MaxContext-g.added {
+			return badSettings("%s of %d + %d tokens: give a prompt of at least 1 token and at least 2 new ones, together within the small model %s's context of %d",
+				g.what, g.prompt, g.added, l.Small.Name, l.Small.MaxContext)
 		}
 	}
-	return l, nil
+	if sz.Repeat < 1 || sz.Repeat > MaxRepeat {
+		return badSettings("%d timed runs of each path (Sizes.Repeat): give 1 to %d", sz.Repeat, MaxRepeat)
+	}
+	for _, name := range sz.SweepModels {
+		if _, err := l.Catalog.Lookup(name); err != nil {
+			return badSettings("the speedup sweep (Sizes.SweepModels): %v", err)
+		}
+	}
+	if sz.SweepPrompt < 1 || sz.SweepNew < 2 {
+		return badSettings("the speedup sweep's %d + %d tokens (Sizes.SweepPrompt, Sizes.SweepNew): give a prompt of at least 1 token and at least 2 new ones", sz.SweepPrompt, sz.SweepNew)
+	}
+	if n := len(sz.CacheTokens); n > MaxBoundedCapacities {
+		return badSettings("%d bounded-cache capacities (Sizes.CacheTokens): at most %d (each is a generation of section 6)", n, MaxBoundedCapacities)
+	}
+	if _, err := boundedCapacities(sz.CacheTokens, sz.LongPrompt+sz.LongNew-1); err != nil {
+		return err
+	}
+	if fit := kvFit(l.Serving, l.Hardware, model.FP16); fit.Error != "" || fit.NodeKVTokens < 1 {
+		return badSettings("the serving model %s (section 5 fills a prefix cache with its fp16 KV blocks) has no room for a KV cache on %s%s; pick other hardware (kvsim hardware) or a smaller serving model (Picks.ServingModel, kvsim report --serving-model)",
+			l.Serving.Name, l.Hardware.Name, parenthesised(fit.Error))
+	}
+	w, err := l.Picks.Source().Load()
+	if err != nil {
+		return err
+	}
+	s := l.CacheSettings()
+	caps, err := SliderCapacities(w.Stats().DistinctBlocks, s.CapacityPoints)
+	if err != nil {
+		return err
+	}
+	return checkVisits(w, w.Stats().PromptBlocks, cacheRuns(len(caps), len(defaultCachePolicies()), len(s.Compare)))
 }
 
 // ReportsDir is the repository's reports folder: $KVCACHE_ROOT/reports, or
@@ -103,16 +161,31 @@ func Run[S any, R Result](ctx context.Context, l *Lab, study func(context.Contex
 
 // RunAll runs every study of the notebook in its order with the lab's
 // settings, saving each, and returns them as Results (kvsim report).
+// Check runs first, so a pick or size that cannot work fails before any
+// study; Lab.Progress hears of each study as it starts. A study missing
+// afterwards (another process overwrote it) is an error.
 func (l *Lab) RunAll(ctx context.Context) (Results, error) {
+	if err := l.Check(); err != nil {
+		return Results{}, err
+	}
+	stage := func(name string) {
+		if l.Progress != nil {
+			l.Progress(Progress{Study: name, Stage: "running"})
+		}
+	}
+	stage(Measured{}.Study())
 	if _, err := Run(ctx, l, Measure, l.MeasureSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(SpeedupStudy{}.Study())
 	if _, err := Run(ctx, l, MeasureSpeedups, l.SpeedupSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(Predictions{}.Study())
 	if _, err := Run(ctx, l, Predict, l.PredictSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(CPUComparison{}.Study())
 	cs, err := l.CompareSettings()
 	if err != nil {
 		return Results{}, err
@@ -120,16 +193,23 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	if _, err := Run(ctx, l, CompareCPU, cs); err != nil {
 		return Results{}, err
 	}
+	stage(KVStudy{}.Study())
 	if _, err := Run(ctx, l, KV, l.KVSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(CacheStudy{}.Study())
 	if _, err := Run(ctx, l, Cache, l.CacheSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(BoundedStudy{}.Study())
 	if _, err := Run(ctx, l, Bounded, l.BoundedSettings()); err != nil {
 		return Results{}, err
 	}
-	return l.Results()
+	r, err := l.Results()
+	if err == nil && len(r.Missing) > 0 {
+		err = fmt.Errorf("study: results missing right after computing them (did another process write %s?): %s", l.Dir, strings.Join(r.Missing, "; "))
+	}
+	return r, err
 }
 
 // MeasureSettings: the small model, Sizes.Prompt + Sizes.New tokens,
@@ -191,7 +271,7 @@ func (l *Lab) CacheSettings() CacheSettings {
 	sz := l.Sizes.withDefaults()
 	return CacheSettings{Workload: l.Picks.Source(), Model: l.Serving, Hardware: l.Hardware,
 		CapacityPoints: sz.CapacityPoints, SeriesPoints: sz.SeriesPoints,
-		Compare: l.chosen(l.Big.Name, l.Serving.Name, "llama2-70b", "llama-65b")}
+		Compare: l.chosen(l.Big.Name, l.Serving.Name, "llama2-70b", "llama-65b"), Progress: l.Progress}
 }
 
 // BoundedSettings: the small model, Sizes.LongPrompt + Sizes.LongNew

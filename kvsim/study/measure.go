@@ -7,6 +7,7 @@ import (
 
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/timing"
 )
 
@@ -118,9 +119,12 @@ func busyNote(busy *float64) string {
 	return fmt.Sprintf(" (busy machine: other processes kept %.1f cores busy)", *busy)
 }
 
+// MaxRepeat bounds the timed runs of each path a study takes (Sizes.Repeat).
+const MaxRepeat = 50
+
 // BusyCores is the load of other processes, in cores, from which a
 // measurement is said to be taken on a busy machine.
-const BusyCores = 0.5
+const BusyCores = report.BusyCores
 
 // Measure runs decoder.Run on both paths, interleaved, and keeps what the
 // figures, the report and the CPU comparison need.

@@ -1,6 +1,12 @@
 package study
 
-import "time"
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
 
 // Picks are the reader's choices: the notebook's first cell sets them and
 // every section reads them; `kvsim report` takes them from its flags.
@@ -26,35 +32,56 @@ func DefaultPicks() Picks {
 func (p Picks) Source() Source { return Source{Trace: p.Trace, Name: p.Workload, Seed: p.Seed} }
 
 // Sizes set how much work each study of a Lab does. Zero fields take
-// DefaultSizes.
+// DefaultSizes. A saved result counts only for the sizes it was computed
+// with (and its picks).
 type Sizes struct {
-	Prompt, New         int   // section 2: the measured generation
-	LongPrompt, LongNew int   // section 6: the long generation
-	CacheTokens         []int // section 6: the bounded cache's capacities, in tokens
-	CapacityPoints      int   // section 5: positions of the capacity slider
-	SeriesPoints        int   // section 5: points of each time series
-	ContextPoints       int   // section 3: contexts per latency curve
+	Prompt         int   `json:"prompt"`          // section 2: the measured generation
+	New            int   `json:"new"`             //
+	LongPrompt     int   `json:"long_prompt"`     // section 6: the long generation
+	LongNew        int   `json:"long_new"`        //
+	CacheTokens    []int `json:"cache_tokens"`    // section 6: the bounded cache's capacities, in tokens
+	CapacityPoints int   `json:"capacity_points"` // section 5: positions of the capacity slider
+	SeriesPoints   int   `json:"series_points"`   // section 5: points of each time series
+	ContextPoints  int   `json:"context_points"`  // section 3: contexts per latency curve
 	// Repeat is how many timed runs each measured path gets, all paths in
 	// turn (sections 2 and 6, the speedup sweep).
-	Repeat int
+	Repeat int `json:"repeat"`
 	// The speedup sweep of section 2: these models (catalog names), each
 	// generating SweepNew tokens after SweepPrompt, within SweepBudget.
-	SweepModels           []string
-	SweepPrompt, SweepNew int
-	SweepBudget           time.Duration
+	SweepModels []string      `json:"sweep_models"`
+	SweepPrompt int           `json:"sweep_prompt"`
+	SweepNew    int           `json:"sweep_new"`
+	SweepBudget time.Duration `json:"sweep_budget"`
 }
 
-// DefaultSizes are the notebook's sizes (its cells show them): a 16-token
-// prompt + 64 new tokens (section 2), 8 + 96 tokens with caches of 16, 32
-// and 64 tokens (section 6), 3 timed runs of each path in turn; the sweep
-// over the tiny models, llama-110m, gpt2-124m and gpt2-355m at 8 + 16
-// tokens within 40 s; 40 capacities of 120 points (section 5), 24 contexts
-// per curve (section 3).
+// DefaultSizes are the notebook's sizes: a 16-token prompt + 64 new tokens
+// (section 2), 8 + 96 tokens with caches of 16, 32 and 64 tokens (section
+// 6), 3 timed runs of each path in turn; the sweep over the tiny models,
+// llama-110m, gpt2-124m and gpt2-355m at 8 + 16 tokens within 40 s; 40
+// capacities of 120 points (section 5), 24 contexts per curve (section 3).
 func DefaultSizes() Sizes {
 	return Sizes{Prompt: 16, New: 64, LongPrompt: 8, LongNew: 96, CacheTokens: []int{16, 32, 64},
 		CapacityPoints: 40, SeriesPoints: 120, ContextPoints: 24, Repeat: 3,
 		SweepModels: []string{"gpt-tiny", "llama-tiny", "llama-15m", "gpt-mini", "llama-110m", "gpt2-124m", "gpt2-355m"},
 		SweepPrompt: 8, SweepNew: 16, SweepBudget: 40 * time.Second}
+}
+
+// QuickSizes are DefaultSizes with 2 timed runs of each path and a sweep
+// of 8 new tokens within 15 s: what a headless run of the notebook takes
+// (make notebooks sets KVCACHE_QUICK=1; the notebook's prose says so).
+func QuickSizes() Sizes {
+	s := DefaultSizes()
+	s.Repeat, s.SweepNew, s.SweepBudget = 2, 8, 15*time.Second
+	return s
+}
+
+// LabSizes are the sizes NewLab starts with: QuickSizes when the
+// environment has KVCACHE_QUICK=1, else DefaultSizes.
+func LabSizes() Sizes {
+	if os.Getenv("KVCACHE_QUICK") == "1" {
+		return QuickSizes()
+	}
+	return DefaultSizes()
 }
 
 func (s Sizes) withDefaults() Sizes {
@@ -75,6 +102,17 @@ func (s Sizes) withDefaults() Sizes {
 	s.SweepBudget = orDefault(s.SweepBudget, d.SweepBudget)
 	return s
 }
+
+// String is the sizes in words, for the Markdown report.
+func (s Sizes) String() string {
+	return fmt.Sprintf("section 2 %d + %d tokens, section 3 %d contexts a curve, section 5 %d capacities of %d series points, section 6 %d + %d tokens with caches of %v tokens; "+
+		"%d timed runs of each measured path; the speedup sweep over %s at %d + %d tokens within %s",
+		s.Prompt, s.New, s.ContextPoints, s.CapacityPoints, s.SeriesPoints, s.LongPrompt, s.LongNew, s.CacheTokens,
+		s.Repeat, strings.Join(s.SweepModels, ", "), s.SweepPrompt, s.SweepNew, s.SweepBudget)
+}
+
+// equal says whether two sizes ask for the same work.
+func (s Sizes) equal(o Sizes) bool { return reflect.DeepEqual(s, o) }
 
 // orDefault is v, or def when v is zero.
 func orDefault[T comparable](v, def T) T {

@@ -3,13 +3,17 @@ package study
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"kvcache/kvsim/cache"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/report"
 	"kvcache/kvsim/sim"
 	"kvcache/kvsim/units"
 	"kvcache/kvsim/workload"
@@ -26,6 +30,7 @@ type ReplaySettings struct {
 	Hardware   *cost.Hardware // times Model's prefills on Devices(Model) of it (TTFT saved); needs Model
 	Timed      bool           // serve in time: arrivals, continuous batching, pinned blocks; needs Hardware
 	Serving    Serving        // how the timed replay schedules its steps
+	Progress   func(Progress) // optional: loading, then each run as it ends
 }
 
 // Serving is how a timed replay schedules (sim.ServeConfig); zero values
@@ -43,6 +48,41 @@ type Capacities struct {
 	Bytes     []int64 // memory, divided by the model's bytes per block
 	Sweep     int     // SliderCapacities over the workload's distinct blocks, plus unbounded
 	Unbounded bool    // also an unbounded cache
+}
+
+// ParseCapacities reads capacities as people type them: block counts
+// ("1000,10000,unbounded"), sizes ("80GiB,512MiB", with a model), a sweep
+// of n points (Resolve wants exactly one of the three).
+func ParseCapacities(blocks, bytes string, sweep int) (Capacities, error) {
+	c := Capacities{Sweep: sweep}
+	for _, f := range strings.Split(blocks, ",") {
+		switch f = strings.TrimSpace(f); strings.ToLower(f) {
+		case "":
+			continue
+		case "unbounded", "inf":
+			c.Unbounded = true
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		switch {
+		case err != nil:
+			return c, badSettings("capacity %q: not a whole number of blocks", f)
+		case n < 1:
+			return c, badSettings("a cache of %d blocks: it holds at least 1 block", n)
+		}
+		c.Blocks = append(c.Blocks, n)
+	}
+	for _, f := range strings.Split(bytes, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		b, err := units.ParseBytes(f)
+		if err != nil {
+			return c, badSettings("%v", err)
+		}
+		c.Bytes = append(c.Bytes, b)
+	}
+	return c, nil
 }
 
 // Resolve turns the capacities into block counts for a workload with
@@ -83,7 +123,29 @@ func (c Capacities) Resolve(distinctBlocks int, bytesPerBlock int64) (blocks []i
 		}
 		blocks = append(blocks, int(n))
 	}
+	if n := len(slices.Compact(slices.Sorted(slices.Values(blocks)))); n > MaxCapacityPoints {
+		return nil, false, badSettings("%d capacities: at most %d (each replays the whole workload)", n, MaxCapacityPoints)
+	}
 	return blocks, c.Unbounded, nil
+}
+
+// replayRuns counts the runs of Replay: each capacity under each policy,
+// plus, untimed, the sweep's own unbounded run and the unbounded row.
+func replayRuns(capacities, policies int, unbounded, timed bool) int {
+	if timed {
+		if unbounded {
+			capacities++
+		}
+		return capacities * policies
+	}
+	runs := 0
+	if capacities > 0 {
+		runs = 1 + capacities*policies
+	}
+	if unbounded {
+		runs++
+	}
+	return runs
 }
 
 // ReplayResult is one row per capacity and policy: summaries of an ordered
@@ -131,6 +193,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	case s.Timed && slices.Contains(evictions, Belady):
 		return ReplayResult{}, badSettings("a timed replay cannot use belady: the offline optimum needs the access order, which the timed run decides")
 	}
+	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
 	w, err := s.Workload.Load()
 	if err != nil {
 		return ReplayResult{}, err
@@ -146,6 +209,10 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, err
 	}
+	runs := replayRuns(len(caps), len(evictions), unbounded, s.Timed)
+	if err := checkVisits(w, res.Stats.PromptBlocks, runs); err != nil {
+		return ReplayResult{}, err
+	}
 	var timer sim.StepTimer
 	if s.Hardware != nil {
 		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
@@ -157,6 +224,7 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err != nil {
 		return ReplayResult{}, fmt.Errorf("study: %w", err)
 	}
+	prog := newCounter("replay", "runs", runs, s.Progress)
 	if s.Timed {
 		if unbounded {
 			caps = append(caps, cache.Unbounded)
@@ -173,13 +241,14 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 				}
 				r.Series = sim.Series{}
 				res.Served = append(res.Served, r)
+				prog.step()
 			}
 		}
 		res.Provenance = stamp(start)
 		return res, nil
 	}
 	if len(caps) > 0 {
-		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer})
+		sw, err := p.SweepCapacity(sim.SweepConfig{Policies: evictions, Capacities: caps, BytesPerBlock: res.BytesPerBlock, Timer: timer, Progress: prog.runDone})
 		if err != nil {
 			return ReplayResult{}, fmt.Errorf("study: %w", err)
 		}
@@ -199,7 +268,27 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 		}
 		r.Summary.Policy = "unbounded"
 		res.Rows = append(res.Rows, r.Summary)
+		prog.step()
 	}
 	res.Provenance = stamp(start)
 	return res, nil
+}
+
+// WriteText is kvsim replay's text: the workload, its notes, where
+// prefills are timed, and a row per capacity and policy.
+func (r ReplayResult) WriteText(w io.Writer) error {
+	st := r.Stats
+	fmt.Fprintf(w, "%s: %d requests, avg input %.0f tokens, avg output %.0f, %d prompt blocks of %d tokens (%d distinct)\n",
+		r.Workload, st.Requests, st.AvgInputTokens, st.AvgOutputTokens, st.PromptBlocks, st.BlockTokens, st.DistinctBlocks)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if r.Hardware != "" {
+		fmt.Fprintf(w, "prefills timed on %d× %s (the fewest devices that hold one request at the model's full context)\n", r.TP, r.Hardware)
+	}
+	fmt.Fprintln(w)
+	if r.Served != nil {
+		return report.ServeTable(r.Workload, r.Served).WriteText(w)
+	}
+	return report.ReplayTable(r.Rows, r.BytesPerBlock > 0, r.Hardware != "").WriteText(w)
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"kvcache/kvsim/atomicfile"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/report"
 	"kvcache/kvsim/timing"
@@ -20,6 +20,7 @@ import (
 // (Missing says why).
 type Results struct {
 	Settings    Picks          `json:"settings"`
+	Sizes       Sizes          `json:"sizes"`
 	Environment Environment    `json:"environment"`
 	Measured    *Measured      `json:"measured,omitempty"`
 	CPU         *CPUComparison `json:"cpu_comparison,omitempty"`
@@ -45,7 +46,7 @@ type Timing struct {
 // is left nil and named in Missing. The this-cpu calibration is the one the
 // CPU comparison used, when it ran; otherwise it is measured.
 func (l *Lab) Results() (Results, error) {
-	r := Results{Settings: l.Picks, Chosen: l.Chosen()}
+	r := Results{Settings: l.Picks, Sizes: l.Sizes.withDefaults(), Chosen: l.Chosen()}
 	r.Measured = loadInto[Measured](l, &r)
 	r.Predictions = loadInto[Predictions](l, &r)
 	r.CPU = loadInto[CPUComparison](l, &r)
@@ -326,12 +327,14 @@ func NewReport(r Results) Report {
 	return Report{Results: r, Metrics: r.Metrics(), Findings: Findings(r)}
 }
 
-// Write writes kvcache-report.csv (the metrics), .json (settings,
+// Write writes kvcache-report.csv (the metrics), .json (settings, sizes,
 // environment, metrics, findings, the measured run) and .md into dir and
-// records their paths in Files. The studies' own data stay in dir/data.
+// records their paths in Files. Each file is written whole or not at all
+// (atomicfile); the caller holds the folder's lock (Lab.Lock). The studies'
+// own data stay in dir/data.
 func (rep *Report) Write(dir string) error {
 	r := rep.Results
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := atomicfile.CheckDir(dir); err != nil {
 		return fmt.Errorf("study: %w", err)
 	}
 	var csv, md bytes.Buffer
@@ -342,8 +345,8 @@ func (rep *Report) Write(dir string) error {
 	if err != nil {
 		return fmt.Errorf("study: encoding the report: %w", err)
 	}
-	fmt.Fprintf(&md, "# kvcache performance report\n\nSettings: small model %s, big model %s, serving model %s, hardware %s, workload %s, seed %d.\n\n",
-		r.Settings.SmallModel, r.Settings.BigModel, r.Settings.ServingModel, r.Settings.Hardware, r.Settings.Source().Label(), r.Settings.Seed)
+	fmt.Fprintf(&md, "# kvcache performance report\n\nSettings: small model %s, big model %s, serving model %s, hardware %s, workload %s, seed %d.\n\nSizes: %s.\n\n",
+		r.Settings.SmallModel, r.Settings.BigModel, r.Settings.ServingModel, r.Settings.Hardware, r.Settings.Source().Label(), r.Settings.Seed, r.Sizes)
 	for _, t := range []report.Table{r.EnvironmentTable(), MetricsTable(rep.Metrics), FindingsTable(rep.Findings)} {
 		if err := t.WriteMarkdown(&md); err != nil {
 			return fmt.Errorf("study: %w", err)
@@ -356,7 +359,7 @@ func (rep *Report) Write(dir string) error {
 		data []byte
 	}{{"kvcache-report.csv", csv.Bytes()}, {"kvcache-report.json", append(js, '\n')}, {"kvcache-report.md", md.Bytes()}} {
 		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+		if err := atomicfile.Write(p, f.data); err != nil {
 			return fmt.Errorf("study: %w", err)
 		}
 		rep.Files = append(rep.Files, p)
@@ -367,6 +370,11 @@ func (rep *Report) Write(dir string) error {
 // Report loads the results, computes the metrics and findings and writes
 // the report files into the lab's folder.
 func (l *Lab) Report() (Report, error) {
+	unlock, err := l.Lock("a kvcache lab writing its report")
+	if err != nil {
+		return Report{}, err
+	}
+	defer unlock()
 	r, err := l.Results()
 	if err != nil {
 		return Report{}, err

@@ -48,8 +48,11 @@ func (s Source) Check() error {
 		}
 		return nil
 	}
-	if s.BlockTokens < 0 {
+	switch {
+	case s.BlockTokens < 0:
 		return badSettings("%d-token blocks: a block holds at least 1 token", s.BlockTokens)
+	case s.BlockTokens > MaxBlockTokens:
+		return badSettings("%d-token blocks: at most %d tokens a block", s.BlockTokens, MaxBlockTokens)
 	}
 	if _, err := workload.Default(s.Name); err != nil {
 		return badSettings("%v", err)
@@ -57,7 +60,10 @@ func (s Source) Check() error {
 	return nil
 }
 
-// Load reads the trace or generates the workload.
+// Load reads the trace or generates the workload. A workload of more than
+// MaxPromptBlocks prompt blocks is refused; a synthetic one is counted at
+// 512-token blocks first (quick), so small blocks are refused before the
+// time and memory they would take.
 func (s Source) Load() (workload.Workload, error) {
 	if err := s.Check(); err != nil {
 		return workload.Workload{}, err
@@ -67,11 +73,24 @@ func (s Source) Load() (workload.Workload, error) {
 		if err != nil {
 			return workload.Workload{}, fmt.Errorf("study: %w", err)
 		}
+		if n := w.Stats().PromptBlocks; n > MaxPromptBlocks {
+			return workload.Workload{}, badSettings("trace %s has %d prompt blocks, above the limit of %d (about 0.5 GB to replay); replay a part of it (its first lines)",
+				s.Trace, n, MaxPromptBlocks)
+		}
 		return w, nil
 	}
-	w, err := workload.Generate(s.Name, s.Seed, orDefault(s.BlockTokens, workload.MooncakeBlockTokens))
+	bt := orDefault(s.BlockTokens, workload.MooncakeBlockTokens)
+	w, err := workload.Generate(s.Name, s.Seed, workload.MooncakeBlockTokens)
 	if err != nil {
 		return workload.Workload{}, fmt.Errorf("study: %w", err)
+	}
+	if err := checkPromptBlocks(w, bt); err != nil {
+		return workload.Workload{}, err
+	}
+	if bt != workload.MooncakeBlockTokens {
+		if w, err = workload.Generate(s.Name, s.Seed, bt); err != nil {
+			return workload.Workload{}, fmt.Errorf("study: %w", err)
+		}
 	}
 	return w, nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -31,8 +32,9 @@ type SpeedupSettings struct {
 	MemAvailable int64         // 0: read /proc/meminfo
 	Seed         uint64        // weights and prompt
 	Threads      int           // 0: one per core
-	// Progress, when set, hears which model runs and how far it is.
-	Progress func(model string, p decoder.Progress)
+	// Progress, when set, hears which model runs (Progress.Model) and how
+	// far it is.
+	Progress func(p decoder.Progress)
 }
 
 // SpeedupPoint is one model's measurement: the totals of its runs with and
@@ -108,6 +110,28 @@ func (s SpeedupStudy) Summary() string {
 		len(s.Points), len(s.Skipped), s.Prompt, s.New, s.Repeat, s.Took, busyNote(s.OthersBusy))
 }
 
+// SweepCatalog is kvsim bench --sweep: MeasureSpeedups over SweepModels
+// of the catalog (with modelFile's models, if any), at opt's tokens (16 +
+// 16 where the caller gave none), seed, threads, runs and progress, within
+// budget.
+func SweepCatalog(ctx context.Context, modelFile string, opt decoder.BenchOptions, budget time.Duration, promptGiven, newGiven bool) (SpeedupStudy, error) {
+	cat := model.NewCatalog()
+	if modelFile != "" {
+		if err := cat.LoadFile(modelFile); err != nil {
+			return SpeedupStudy{}, fmt.Errorf("study: %w", err)
+		}
+	}
+	s := SpeedupSettings{Models: SweepModels(cat), Prompt: 16, New: 16, Repeat: opt.Repeat, WarmUp: opt.WarmUp, Budget: budget,
+		MemAvailable: opt.MemAvailable, Seed: opt.Seed, Threads: opt.Threads, Progress: opt.Progress}
+	if promptGiven {
+		s.Prompt = opt.Prompt
+	}
+	if newGiven {
+		s.New = opt.New
+	}
+	return MeasureSpeedups(ctx, s)
+}
+
 // SweepModels are the catalog models the decoder can run, smallest first:
 // the candidates of a sweep (memory and the budget decide which run).
 func SweepModels(cat *model.Catalog) []model.Spec {
@@ -128,11 +152,13 @@ func sortBySize(specs []model.Spec) {
 // MeasureSpeedups runs decoder.Run on every model of s, smallest first.
 func MeasureSpeedups(ctx context.Context, s SpeedupSettings) (SpeedupStudy, error) {
 	start := time.Now()
-	if s.Prompt <= 0 || s.New < 2 {
-		return SpeedupStudy{}, fmt.Errorf("study: a speedup sweep of %d prompt and %d new tokens: give a prompt of at least 1 and at least 2 new tokens", s.Prompt, s.New)
-	}
-	if len(s.Models) == 0 {
-		return SpeedupStudy{}, fmt.Errorf("study: a speedup sweep needs models: give some (SweepModels lists those the decoder runs)")
+	switch {
+	case s.Prompt <= 0 || s.New < 2:
+		return SpeedupStudy{}, badSettings("a speedup sweep of %d prompt and %d new tokens: give a prompt of at least 1 and at least 2 new tokens (--new 2 or more)", s.Prompt, s.New)
+	case len(s.Models) == 0:
+		return SpeedupStudy{}, badSettings("a speedup sweep needs models: give some (SweepModels lists those the decoder runs)")
+	case s.Repeat < 0 || s.Repeat > MaxRepeat || s.Threads < 0:
+		return SpeedupStudy{}, badSettings("a speedup sweep of %d runs on %d threads: give 1 to %d runs and 0 or more threads", s.Repeat, s.Threads, MaxRepeat)
 	}
 	models := slices.Clone(s.Models)
 	sortBySize(models)
@@ -170,9 +196,7 @@ func MeasureSpeedups(ctx context.Context, s SpeedupSettings) (SpeedupStudy, erro
 			}
 		}
 		t0 := time.Now()
-		if s.Progress != nil {
-			opt.Progress = func(p decoder.Progress) { s.Progress(spec.Name, p) }
-		}
+		opt.Progress = s.Progress
 		res, err := decoder.Run(spec, opt)
 		if err != nil {
 			skip(SkippedError, err.Error())
@@ -281,4 +305,14 @@ func skippedNames(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:shown], ", "), len(names)-shown)
+}
+
+// WriteSpeedups is kvsim bench --sweep's text: the table, the trend and
+// how busy the machine was.
+func WriteSpeedups(w io.Writer, st SpeedupStudy) error {
+	if err := SpeedupTable(st).WriteText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s.%s\n", st.Trend.Verdict, busyNote(st.OthersBusy))
+	return err
 }

@@ -16,9 +16,9 @@ func TestMeasureSpeedupsRunsSmallestFirstWithSpreads(t *testing.T) {
 	s := lab.SpeedupSettings()
 	s.Repeat = 2
 	var heard []string
-	s.Progress = func(m string, _ decoder.Progress) {
-		if len(heard) == 0 || heard[len(heard)-1] != m {
-			heard = append(heard, m)
+	s.Progress = func(p decoder.Progress) {
+		if len(heard) == 0 || heard[len(heard)-1] != p.Model {
+			heard = append(heard, p.Model)
 		}
 	}
 	st, err := MeasureSpeedups(ctx, s)

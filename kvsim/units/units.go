@@ -1,5 +1,6 @@
 // Package units formats quantities for people: counts with SI suffixes,
-// bytes in binary units, durations, rates, speedups and percentages. Every
+// bytes in binary units, durations, rates, speedups and percentages (and
+// reads sizes back: ParseBytes). Every
 // room that shows a number (the decoder's error messages, report tables,
 // the figures, the CLI) formats it here, so a number reads the same
 // everywhere.
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Count formats a large count with an SI suffix: 174.6B, 8.03B, 124.4M.
@@ -101,4 +103,29 @@ func Thousands(n int64) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// ParseBytes reads a positive size: 80GiB, 512MiB, 1.5TB, 1e9 or a plain
+// number of bytes (binary units KiB..TiB, decimal kB..TB, case-insensitive).
+func ParseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
+		{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"b", 1},
+	}
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) || v*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("units: %q is no size: give a positive size such as 80GiB, 512MiB or 1e9", s)
+	}
+	return int64(v * mult), nil
 }
