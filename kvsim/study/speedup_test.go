@@ -125,3 +125,29 @@ func TestSpeedupTrendCallsNoise(t *testing.T) {
 		t.Errorf("estimate %g", est)
 	}
 }
+
+// A headless run (KVCACHE_QUICK=1) takes the quick sizes, and they hold
+// everything Lab.Check asks of the default ones.
+func TestQuickSizesForHeadlessRuns(t *testing.T) {
+	t.Setenv("KVCACHE_QUICK", "1")
+	lab, err := NewLab(DefaultPicks(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, d := QuickSizes(), DefaultSizes()
+	if !lab.Sizes.equal(q) || q.Repeat >= d.Repeat || q.LongNew >= d.LongNew || q.SweepBudget >= d.SweepBudget {
+		t.Errorf("lab sizes %v, quick %v, default %v", lab.Sizes, q, d)
+	}
+	if err := lab.Check(); err != nil {
+		t.Errorf("quick sizes fail the lab's check: %v", err)
+	}
+	lab.Sizes.Repeat = MaxRepeat + 1
+	if err := lab.Check(); err == nil || !strings.Contains(err.Error(), "Sizes.Repeat") {
+		t.Errorf("too many repeats: %v", err)
+	}
+	lab.Sizes = q
+	lab.Sizes.SweepModels = []string{"gpt-tiny", "gtp-mini"}
+	if err := lab.Check(); err == nil || !strings.Contains(err.Error(), "gtp-mini") {
+		t.Errorf("an unknown sweep model: %v", err)
+	}
+}
