@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
@@ -9,11 +10,11 @@ import (
 	"kvcache/kvsim/study"
 )
 
-const benchUsage = `Usage: kvsim bench [--model NAME] [--prompt P] [--new N] [--cache on|off|both]
+const benchUsage = `Usage: kvsim bench [--model NAME | --sweep] [--prompt P] [--new N] [--cache on|off|both] [--repeat R]
                    [--cache-tokens C --bounded recompute|window] [--seed S] [--predict] [--json]
 
-Runs a real transformer forward pass on this CPU and times every generated token
-with and/or without a KV cache.
+Times every generated token of a real transformer on this CPU with and/or without
+a KV cache: a warm-up, then --repeat runs of each path in turn (medians, ranges).
 
 `
 
@@ -31,7 +32,10 @@ func runBench(args []string, e *env) error {
 	threads := f.Int("threads", 0, "goroutines per matmul (default: one per core)")
 	weights := f.String("weights", "", "safetensors `FILE`, its model.safetensors.index.json (shards), or their folder; GPT-2 or LLaMA tensor names, F32/F16/BF16 (default: random weights)")
 	asJSON := f.Bool("json", false, "print the full result as JSON")
-	predict := f.Bool("predict", false, "also predict every decode step with the this-cpu cost model, calibrated here first (about a second), and print the error")
+	predict := f.Bool("predict", false, "also predict every decode step with the this-cpu cost model, calibrated here first (about two seconds), and print the error")
+	repeat := f.Int("repeat", 3, "timed runs of each path, the paths in turn (`R`)")
+	sweep := f.Bool("sweep", false, "measure the speedup on every catalog model that fits memory and --sweep-budget, smallest first (16+16 tokens unless given)")
+	budget := f.Duration("sweep-budget", 3*time.Minute, "--sweep: skip a model whose run, extrapolated from the one before, would end past this `duration`")
 	modelFile := addModelFileFlag(f)
 	if _, err := f.parse(args, e, 0, "the model goes in --model NAME"); err != nil {
 		return err
@@ -41,7 +45,7 @@ func runBench(args []string, e *env) error {
 		return err
 	}
 	bounds := f.given["cache-tokens"]
-	if err := atLeast(minimum{"prompt", *prompt, 1}, minimum{"new", *newTokens, 1}); err != nil {
+	if err := atLeast(minimum{"prompt", *prompt, 1}, minimum{"new", *newTokens, 1}, minimum{"repeat", *repeat, 1}); err != nil {
 		return err
 	}
 	mode, err := decoder.ParseCacheMode(*cache)
@@ -78,6 +82,8 @@ func runBench(args []string, e *env) error {
 		return usagef("--predict prices a full cache and no cache; drop --cache-tokens")
 	case *predict && *newTokens < 2:
 		return usagef("--predict compares decode steps; give --new 2 or more")
+	case *sweep && (f.given["model"] || f.given["cache"] || bounds || boundedGiven || f.given["sinks"] || *predict || *weights != ""):
+		return usagef("--sweep runs every catalog model with and without a cache: drop --model, --cache, --cache-tokens, --bounded, --sinks, --predict and --weights")
 	}
 	spec, err := lookupModel(*modelFile, *name)
 	if err != nil {
@@ -90,18 +96,26 @@ func runBench(args []string, e *env) error {
 		}
 	}
 	opt := decoder.BenchOptions{Prompt: *prompt, New: *newTokens, Cache: mode, CacheTokens: *cacheTokens,
-		Policy: policy, Sinks: *sinks, Seed: *seed, Threads: *threads, WeightsFile: *weights}
+		Policy: policy, Sinks: *sinks, Seed: *seed, Threads: *threads, WeightsFile: *weights, Repeat: *repeat}
 	if e.stderrIsTerminal {
-		opt.Progress = func(p decoder.Progress) {
-			fmt.Fprintf(e.stderr, "\r\033[K%s %s: %d/%d", spec.Name, p.Phase, p.Done, p.Total)
-		}
+		opt.Progress = func(p decoder.Progress) { report.ProgressLine(e.stderr, p) }
 	}
-	res, err := decoder.Run(spec, opt)
+	var res *decoder.BenchResult
+	var sw study.SpeedupStudy
+	if *sweep {
+		sw, err = study.SweepCatalog(e.context(), *modelFile, opt, *budget, f.given["prompt"], f.given["new"])
+	} else {
+		res, err = decoder.Run(spec, opt)
+	}
 	if e.stderrIsTerminal {
 		fmt.Fprint(e.stderr, "\r\033[K")
 	}
 	if err != nil {
-		return err
+		return settingsError(err)
+	} else if *sweep && *asJSON {
+		return writeJSON(e, sw)
+	} else if *sweep {
+		return study.WriteSpeedups(e.stdout, sw)
 	}
 	var cmp []cost.DecodeComparison
 	if pred != nil {
@@ -109,19 +123,10 @@ func runBench(args []string, e *env) error {
 			return err
 		}
 	}
-	if *asJSON {
-		if pred == nil {
-			return writeJSON(e, res)
-		}
-		return writeJSON(e, struct {
-			*decoder.BenchResult
-			Prediction []cost.DecodeComparison `json:"prediction"`
-			Hardware   cost.Hardware           `json:"prediction_hardware"`
-		}{res, cmp, pred.Hardware()})
+	if *asJSON && pred == nil {
+		return writeJSON(e, res)
+	} else if *asJSON {
+		return writeJSON(e, report.BenchWithPrediction{BenchResult: res, Prediction: cmp, Hardware: pred.Hardware()})
 	}
-	source := ""
-	if pred != nil {
-		source = pred.Hardware().Source
-	}
-	return report.WriteBench(e.stdout, res, cmp, source)
+	return report.WriteBench(e.stdout, res, cmp, pred)
 }

@@ -111,7 +111,7 @@ func TestBenchBadInput(t *testing.T) {
 func TestBenchProgressOnlyOnATerminal(t *testing.T) {
 	var out, errb strings.Builder
 	code := run([]string{"bench", "--prompt", "4", "--new", "3"}, &env{stdout: &out, stderr: &errb, stderrIsTerminal: true})
-	if code != 0 || !strings.Contains(errb.String(), "gpt-tiny uncached: 3/3") {
+	if code != 0 || !strings.Contains(errb.String(), "gpt-tiny warm-up") || !strings.Contains(errb.String(), "gpt-tiny uncached (run 3/3): 3/3") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
@@ -158,5 +158,107 @@ func TestBenchPredict(t *testing.T) {
 	code, out, stderr = kvsim(t, "bench", "--predict", "--prompt", "4", "--new", "3")
 	if code != 0 || !strings.Contains(out, "this-cpu prediction") || strings.Count(out, "%") < 4 {
 		t.Errorf("text (exit %d): %s%s", code, out, stderr)
+	}
+}
+
+// `kvsim bench --cache both --repeat 5 --json` reports medians and spreads
+// beside the old keys: the totals are the medians of their spreads, the
+// speedup the median of the runs' ratios, and the ranking says whether the
+// paths differ beyond the noise.
+func TestBenchRepeatReportsMediansAndSpreads(t *testing.T) {
+	code, out, stderr := kvsim(t, "bench", "--cache", "both", "--repeat", "5", "--json", "--prompt", "4", "--new", "6")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Repeat                      int
+		TotalSCached, Speedup       float64
+		CachedSpread, SpeedupSpread map[string]float64
+		Ranking, Cached             map[string]any
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"repeat", "warm_up_tokens", "total_s_cached_spread", "total_s_uncached_spread", "speedup_spread", "ranking"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	json.Unmarshal(raw["repeat"], &r.Repeat)
+	json.Unmarshal(raw["total_s_cached"], &r.TotalSCached)
+	json.Unmarshal(raw["speedup"], &r.Speedup)
+	json.Unmarshal(raw["total_s_cached_spread"], &r.CachedSpread)
+	json.Unmarshal(raw["speedup_spread"], &r.SpeedupSpread)
+	json.Unmarshal(raw["ranking"], &r.Ranking)
+	json.Unmarshal(raw["cached"], &r.Cached)
+	if r.Repeat != 5 || r.CachedSpread["n"] != 5 || r.CachedSpread["median"] != r.TotalSCached || r.SpeedupSpread["median"] != r.Speedup {
+		t.Errorf("repeat %d, cached spread %v (total %g), speedup %g spread %v", r.Repeat, r.CachedSpread, r.TotalSCached, r.Speedup, r.SpeedupSpread)
+	}
+	if !(r.CachedSpread["min"] <= r.CachedSpread["q1"] && r.CachedSpread["q3"] <= r.CachedSpread["max"]) || r.Ranking["verdict"] == "" {
+		t.Errorf("spread %v, ranking %v", r.CachedSpread, r.Ranking)
+	}
+	if n := len(r.Cached["totals_s"].([]any)); n != 5 || len(r.Cached["per_token_s_max"].([]any)) != 6 {
+		t.Errorf("%d run totals, per-token bands %v", n, r.Cached["per_token_s_max"])
+	}
+}
+
+// `kvsim bench --sweep` measures the smallest model and skips what the
+// budget cannot hold, saying why.
+func TestBenchSweep(t *testing.T) {
+	code, out, stderr := kvsim(t, "bench", "--sweep", "--sweep-budget", "1ns", "--prompt", "4", "--new", "4", "--repeat", "2", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var st struct {
+		Points []struct {
+			Model   string             `json:"model"`
+			Speedup map[string]float64 `json:"speedup"`
+		} `json:"points"`
+		Skipped []struct{ Model, Reason string } `json:"skipped"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Points) != 1 || st.Points[0].Speedup["n"] != 2 || len(st.Skipped) < 5 || !strings.Contains(st.Skipped[0].Reason, "budget") {
+		t.Errorf("points %+v, skipped %d: %+v", st.Points, len(st.Skipped), st.Skipped)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sweep", "--model", "gpt-tiny"}, "drop --model"},
+		{[]string{"--sweep", "--new", "1"}, "--new 2 or more"},
+		{[]string{"--repeat", "0"}, "--repeat"},
+	} {
+		if code, _, stderr := kvsim(t, append([]string{"bench"}, c.args...)...); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("bench %v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}
+
+// `kvsim hardware this-cpu` states the calibration's noise: the range of
+// each headline figure over its rounds, in the text and in --json.
+func TestHardwareThisCPUStatesItsNoise(t *testing.T) {
+	code, out, stderr := kvsim(t, "hardware", "this-cpu", "--json")
+	var h struct {
+		Name string
+		CPU  struct {
+			Noise struct {
+				Rounds          int                `json:"rounds"`
+				StreamBandwidth map[string]float64 `json:"stream_bandwidth"`
+				ForkJoin        map[string]float64 `json:"fork_join_s"`
+			} `json:"noise"`
+		} `json:"cpu_ops"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	n := h.CPU.Noise
+	if h.Name != "this-cpu" || n.Rounds < 3 || n.StreamBandwidth["n"] != float64(n.Rounds) || !(n.ForkJoin["min"] <= n.ForkJoin["median"] && n.ForkJoin["median"] <= n.ForkJoin["max"]) {
+		t.Errorf("noise %+v", n)
+	}
+	if code, out, _ := kvsim(t, "hardware", "this-cpu"); code != 0 || !strings.Contains(out, "rounds: matmul") || !strings.Contains(out, "fork-join") {
+		t.Errorf("text output lacks the rounds' ranges:\n%s", out)
 	}
 }

@@ -223,20 +223,9 @@ func loadHardware(file string) ([]cost.Hardware, error) {
 	return cost.LoadHardwareFile(file)
 }
 
-// loadCatalog returns the presets plus the models of file, if given.
-func loadCatalog(file string) (*model.Catalog, error) {
-	cat := model.NewCatalog()
-	if file != "" {
-		if err := cat.LoadFile(file); err != nil {
-			return nil, err
-		}
-	}
-	return cat, nil
-}
-
 // lookupModel finds name among the presets and the models of file.
 func lookupModel(file, name string) (model.Spec, error) {
-	cat, err := loadCatalog(file)
+	cat, err := model.LoadCatalog(file)
 	if err != nil {
 		return model.Spec{}, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"kvcache/kvsim/model"
 	"kvcache/kvsim/report"
 )
 
@@ -12,7 +13,7 @@ func runModels(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	cat, err := loadCatalog(*modelFile)
+	cat, err := model.LoadCatalog(*modelFile)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func runPredict(args []string, e *env) error {
 			return usagef("%v", err)
 		}
 	}
-	cat, err := loadCatalog(*modelFile)
+	cat, err := model.LoadCatalog(*modelFile)
 	if err != nil {
 		return err
 	}

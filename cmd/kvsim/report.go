@@ -49,10 +49,13 @@ func runReport(args []string, e *env) error {
 	f.IntVar(&sz.LongNew, "long-new", sz.LongNew, "section 6: `tokens` it generates")
 	f.Var((*ints)(&sz.CacheTokens), "cache-tokens", "section 6: bounded cache capacities in tokens (`N[,N...]`)")
 	f.IntVar(&sz.CapacityPoints, "capacities", sz.CapacityPoints, fmt.Sprintf("section 5: capacities of the slider (`N`, at most %d)", study.MaxCapacityPoints))
+	f.IntVar(&sz.Repeat, "repeat", sz.Repeat, "sections 2 and 6, the sweep: timed runs of each path, the paths in turn (`R`)")
+	sweep := f.String("sweep-models", strings.Join(sz.SweepModels, ","), "section 2: models of the speedup sweep (`NAME[,NAME...]`)")
 	progress := addProgressFlag(f, e)
 	if _, err := f.parse(args, e, 0, "give the output folder with --out DIR"); err != nil {
 		return err
 	}
+	sz.SweepModels = splitList(*sweep)
 	switch {
 	case *out == "":
 		return usagef("give --out DIR, the folder for the page and the data files")
@@ -62,7 +65,7 @@ func runReport(args []string, e *env) error {
 		return usagef("--memory-fraction must be in (0, 1], got %g", p.MemoryFraction)
 	}
 	if err := atLeast(minimum{"prompt", sz.Prompt, 1}, minimum{"new", sz.New, 2}, minimum{"long-prompt", sz.LongPrompt, 1},
-		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}); err != nil {
+		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}, minimum{"repeat", sz.Repeat, 1}); err != nil {
 		return err
 	}
 	// Before any work: the folder takes files, the page has its chart library

@@ -10,7 +10,8 @@ import (
 )
 
 // tinyReport are report flags that make every study take a fraction of a second.
-var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot"}
+var tinyReport = []string{"--prompt", "4", "--new", "8", "--long-prompt", "4", "--long-new", "20", "--cache-tokens", "8,12", "--capacities", "4", "--workload", "few-shot",
+	"--repeat", "2", "--sweep-models", "gpt-tiny,llama-tiny"}
 
 // tiny is one run of kvsim report with the default picks and tinyReport,
 // shared by the tests that read what it wrote.
@@ -59,7 +60,7 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 		t.Errorf("progress on a stderr that is no terminal: %q", stderr)
 	}
 	for _, f := range []string{"kvcache-report.html", "kvcache-report.csv", "kvcache-report.json", "kvcache-report.md",
-		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/trust.json", "data/sparse.json", "data/tiers.json", "data/latency.json"} {
+		"data/measured.json", "data/predictions.json", "data/cpu.json", "data/kv.json", "data/cache.json", "data/bounded.json", "data/trust.json", "data/sparse.json", "data/tiers.json", "data/latency.json", "data/speedup.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -78,9 +79,9 @@ func TestReportWritesThePageAndTheData(t *testing.T) {
 	if n := strings.Count(string(html), string(lib[2000:6000])); n != 1 {
 		t.Errorf("the page carries the chart library %d times, want once", n)
 	}
-	// Section 2: 2 charts, 3: 3 + 2 (sliding window) + 1 (trust) + 2, 4: 2, 5: 4, 5b: 3, 5c: 1, 6: 4.
-	if n := strings.Count(string(html), `class="kvw-chart"`); n != 24 {
-		t.Errorf("%d charts on the page, want 24", n)
+	// Section 2: 2 charts + 2 of the sweep, 3: 3 + 2 (sliding window) + 1 (trust) + 2, 4: 2, 5: 4, 5b: 3, 5c: 1, 6: 4.
+	if n := strings.Count(string(html), `class="kvw-chart"`); n != 26 {
+		t.Errorf("%d charts on the page, want 26", n)
 	}
 	for _, want := range []string{"1. The chosen models", "5b. Beyond one GPU", "5c. Serving latencies", "8. Findings", "GQA (LLaMA) uses its cache better than MHA (GPT)",
 		"A KV cache shared across GPUs", "gpt3-175b", "How far to trust the predictions", "likely measured", "kvw-band-", "Models with sparse attention"} {

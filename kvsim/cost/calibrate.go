@@ -23,6 +23,10 @@ type Calibration struct {
 	Took            float64 `json:"took_s"`           // wall time of the measurement
 	Method          string  `json:"method"`           // what measured it
 	Ops             *CPUOps `json:"ops,omitempty"`    // the decoder's operation costs; nil: price by the roofline
+	// Noise is each headline figure's range over the measurement's rounds
+	// (nil: not measured in rounds); two calibrations agree when their
+	// ranges overlap (CompareCalibrations).
+	Noise *CalibrationNoise `json:"noise,omitempty"`
 }
 
 // Validate checks that every rate is positive and finite.
@@ -68,8 +72,8 @@ func (c Calibration) Hardware() (Hardware, error) {
 		KernelGapSeconds:    c.ForkJoinSeconds,
 		MaxTP:               1,
 		DefaultDType:        model.FP32,
-		CPU:                 c.Ops.clone(),
-		Source:              fmt.Sprintf("measured in %.2f s by %s", c.Took, c.Method),
+		CPU:                 c.Ops.withNoise(c.Noise),
+		Source:              fmt.Sprintf("measured in %.2f s by %s%s", c.Took, c.Method, c.Noise.describe()),
 	}, nil
 }
 
@@ -120,7 +124,7 @@ func (c *Calibrator) Hardware() (Hardware, error) {
 // Sizes of the calibration probes kept beside the decoder's own (kernelcal.go).
 const (
 	calStreamLen = 4 << 20 // floats per triad array: 3 x 16 MiB
-	calForkJoins = 2000    // empty parallel-fors timed together
+	calForkJoins = 64      // empty parallel-fors per timed run of the fork-join probe
 )
 
 // filled returns n deterministic values in [-0.5, 0.5).

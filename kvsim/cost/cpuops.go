@@ -53,6 +53,9 @@ type CPUOps struct {
 	Spread         float64 `json:"spread"`
 	MaxSpread      float64 `json:"max_spread"`
 	MaxSpreadProbe string  `json:"max_spread_probe,omitempty"`
+	// Noise is the calibration's headline figures over its rounds, with the
+	// load meanwhile (Calibration.Noise, carried into the preset).
+	Noise *CalibrationNoise `json:"noise,omitempty"`
 }
 
 // WorkingSetRate is a rate measured while the data cycled through Bytes.

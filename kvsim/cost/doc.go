@@ -252,19 +252,29 @@
 // a pool of GOMAXPROCS threads (MeasureDecoderKernelsOn(n) for another
 // count), and fills Calibration.Ops (CPUOps). The preset then carries the
 // costs (Hardware.CPU) and every operation is priced as the decoder runs it
-// instead of by the roofline. It takes about 1.2 s and holds 256 MiB while
+// instead of by the roofline. It takes about 2 s and holds 256 MiB while
 // it runs.
 //
-// Each probe runs in three rounds; a round first runs it untimed (four
+// Each probe runs in five rounds; a round first runs it untimed (four
 // times or 8 ms) so its data sits where the decoder's steady state keeps
 // it, then times it for 8 ms and keeps the median run. A working set near
 // the last-level cache's size streams at DRAM speed on its first pass and
 // reaches its steady rate only after 5 to 30 passes (here 64 to 128 MiB),
 // as it does over a decode's steps, so the matrix-vector probes first run
-// 30 passes (at most 150 ms) and then their three rounds back to back. A
+// 30 passes (at most 150 ms) and then their five rounds back to back. A
 // cost is the median of the rounds; Ops.Spread is the median over probes of
 // (slowest - fastest round) / median, a measure of how busy the machine
-// was. Inputs
+// was. A round times at least three runs, however long a run takes. The
+// pool's fork-join (runs of 64 empty Pool.Runs) and the stream triad (3 x
+// 16 MiB, warmed up like the matrix-vector probes) are probes like the
+// others: each was once a single measurement (a mean over 2000 fork-joins,
+// one triad run in an 8 ms window): issue 10 saw them read 4.2 µs and
+// 3.45 GB/s in a notebook and 0.375 µs and 24.3 GB/s from the CLI an hour
+// later, and here the old triad read 7-8 GB/s against 21 GB/s while other
+// processes kept 1.3 of 2 cores busy. Calibration.Noise gives each headline figure's range over
+// the rounds and how many cores other processes kept busy meanwhile;
+// CompareCalibrations says whether two calibrations agree within the ranges
+// they state. Inputs
 // of the exponential-based steps are N(0, 1) values the probe has not just
 // seen (the decoder's activations are of that size; a branch predictor that
 // learns a repeated input flatters exp's rounding).
@@ -289,7 +299,8 @@
 //	                                                                                    matmul's output, half of it written by
 //	                                                                                    other cores
 //	CopySeconds               copy of rows                                             embedding rows, K/V into the cache
-//	ForkJoinSeconds           2000 empty Pool.Runs (Calibration, KernelGapSeconds)     every pooled call
+//	ForkJoinSeconds           runs of 64 empty Pool.Runs (Calibration,                  every pooled call
+//	                          KernelGapSeconds)
 //
 // A step's time is the sum over its operations (see priceCPU) of
 //
@@ -307,8 +318,7 @@
 // graph) does not apply. MoE and MLA models, which the decoder does not
 // run, are priced as if their matrices ran as dense ones.
 //
-// Not priced: first-touch page faults as the K/V cache grows (about 2% of
-// gpt-tiny's cached steps here), the first steps after the weights are
+// Not priced: the first steps after the weights are
 // built, while the last-level cache learns to keep a working set near its
 // size (up to twice as slow for llama-15m's 61 MB here), and garbage
 // collection.

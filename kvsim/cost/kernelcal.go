@@ -11,15 +11,19 @@ import (
 
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/kernels"
+	noise "kvcache/kvsim/timing" // cost has its own timing type
 )
 
 // MeasureDecoderKernels is the default MeasureFunc: it times the code the
 // kvsim decoder runs, one class of work at a time, on a kernels.Pool of
 // GOMAXPROCS threads, and fills Calibration.Ops (CPUOps; doc.go lists every
-// probe). Each probe is timed in three rounds a few milliseconds long (the
-// median run of each); a cost is the median of the rounds, and Ops.Spread
-// says how far the rounds typically disagreed. It takes about 1.2 s and
-// holds 256 MiB while it runs.
+// probe). Each probe, the pool's fork-join and the stream triad included,
+// is timed in five rounds a few milliseconds long (the median run of each,
+// at least calMinRuns runs); a cost is the median of the rounds, and
+// Ops.Spread says how far the rounds typically disagreed. Calibration.Noise
+// gives each headline figure's range over the rounds and how busy other
+// processes kept the machine meanwhile. It takes about 2 s and holds
+// 256 MiB while it runs.
 func MeasureDecoderKernels() (Calibration, error) {
 	return measureDecoderKernels(runtime.GOMAXPROCS(0))
 }
@@ -39,6 +43,7 @@ func MeasureDecoderKernelsOn(threads int) MeasureFunc {
 
 func measureDecoderKernels(workers int) (Calibration, error) {
 	start := time.Now()
+	load := noise.StartLoad()
 	mem, err := physicalMemory()
 	if err != nil {
 		return Calibration{}, err
@@ -54,14 +59,20 @@ func measureDecoderKernels(workers int) (Calibration, error) {
 
 	var idle emptyTask
 	pool.Run(workers, 1, idle) // wake the helpers
-	t0 := time.Now()
-	for range calForkJoins {
-		pool.Run(workers, 1, idle)
-	}
-	c.ForkJoinSeconds = time.Since(t0).Seconds() / calForkJoins
-
 	b := newCalBench(pool)
-	probes := b.probes()
+	// The fork-join is the median of many short runs, not a mean over one
+	// long one: on a busy machine a helper thread waits for a core now and
+	// then, and a mean charges that wait to every fork-join.
+	forkJoin := &calProbe{name: "fork-join", run: func() {
+		for range calForkJoins {
+			pool.Run(workers, 1, idle)
+		}
+	}}
+	// The triad streams 48 MiB: steady state first, like the matrix-vector
+	// ladder, then rounds of several runs (one run of a few milliseconds,
+	// as it once was, is one sample of whatever else the machine did).
+	triad := &calProbe{name: "triad", stream: true, run: func() { pool.Run(calStreamLen, 0, b.triad) }}
+	probes := append(append([]*calProbe{forkJoin}, b.probes()...), triad)
 	for _, p := range probes {
 		if p.stream { // steady state first, then the rounds back to back
 			p.warmUp(calStreamWarmUpRuns, calStreamWarmUp)
@@ -90,13 +101,14 @@ func measureDecoderKernels(workers int) (Calibration, error) {
 		}
 	}
 	ops.Spread = median(spreads)
+	c.ForkJoinSeconds = sec["fork-join"] / calForkJoins
 	b.derive(sec, &c, ops)
-	// The triad only informs the roofline figures (kvsim hardware), so it
-	// is timed once, outside the rounds and the spread.
-	triad := &calProbe{name: "triad", run: func() { pool.Run(calStreamLen, 0, b.triad) }}
-	triad.warmUp(calWarmUpRuns, calWindow)
-	c.StreamBandwidth = 3 * 4 * calStreamLen / medianSeconds(triad.time)
+	c.StreamBandwidth = triadBytes / sec["triad"]
 	c.Ops = ops
+	c.Noise = calibrationNoise(probes, c.ForkJoinSeconds)
+	if busy, ok := load.OthersBusy(); ok {
+		c.Noise.OthersBusy = &busy
+	}
 	c.Took = time.Since(start).Seconds()
 	if check := b.sink(); check == 0 || math.IsNaN(float64(check)) {
 		return c, errors.New("cost: calibration kernels produced zeros or NaN")
@@ -104,10 +116,14 @@ func measureDecoderKernels(workers int) (Calibration, error) {
 	return c, nil
 }
 
+// triadBytes is what one triad moves: a, b and c, float32 each.
+const triadBytes = 3 * 4 * calStreamLen
+
 // Sizes of the decoder-kernel calibration.
 const (
-	calRounds     = 3
+	calRounds     = 5
 	calWarmUpRuns = 4
+	calMinRuns    = 3 // timed runs per round at least, however long the window
 
 	// A working set near the last-level cache's size runs at DRAM speed on
 	// the first pass and reaches its steady rate only after 5 to 30 passes
@@ -400,13 +416,13 @@ func (a *attentionProbe) Run(worker, lo, hi int) {
 	}
 }
 
-// medianSeconds times runs for about calWindow (at least once, at most
-// calMaxRuns times) and returns the median: what a run costs on the
-// machine as it is, without one-off stalls.
+// medianSeconds times runs for about calWindow (at least calMinRuns times,
+// at most calMaxRuns times) and returns the median: what a run costs on
+// the machine as it is, without one-off stalls.
 func medianSeconds(timed func() float64) float64 {
 	var runs []float64
 	deadline := time.Now().Add(calWindow)
-	for len(runs) == 0 || (len(runs) < calMaxRuns && time.Now().Before(deadline)) {
+	for len(runs) < calMinRuns || (len(runs) < calMaxRuns && time.Now().Before(deadline)) {
 		runs = append(runs, timed())
 	}
 	slices.Sort(runs)

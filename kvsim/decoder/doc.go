@@ -95,7 +95,8 @@
 // the tokens being run), Attention (scores, softmax, weighted sums; it
 // streams the cached K/V, whose bytes are Step.KVReadBytes: at batch 1 the
 // reads and the arithmetic are one fused loop and are timed together),
-// KVIO (writing new K/V into the cache, first-touch page faults included),
+// KVIO (writing new K/V into the cache; a session maps its pages when it
+// is made, so no step pays a first-touch page fault),
 // Recompute, and Other (embeddings, norms, activations, RoPE); Other is the
 // latency less the rest, so the parts add up. Timers cost a few time.Now
 // calls per layer.
@@ -124,4 +125,22 @@
 // Session.Next. GenerateOptions.OnToken and BenchOptions.OnToken report each
 // token as it arrives (for a live plot); BenchOptions.Progress is a
 // coarser hook for a terminal line.
+//
+// # Measuring
+//
+// Run times its paths through Decoder.Bench, as a benchmark should on a
+// shared machine (kvsim/timing): one session per path, reused from run to
+// run; an untimed warm-up of BenchOptions.WarmUp tokens on each path (the
+// worker threads wake, the weights reach the caches); then Repeat runs of
+// every path, the paths in turn and the first one rotating each round, so
+// that drift in the machine's speed hits all of them alike. Times are
+// medians over the runs, token by token and of the totals, with their
+// spreads (PathResult.TotalSSpread, PerTokenSMin and PerTokenSMax); the
+// speedup is the median of the two paths' ratio round by round, and
+// BenchResult.Ranking says whether cached and uncached differ beyond the
+// noise. A single cold run once made the first cached token (the prefill,
+// the same work as the uncached one's) look 3x slower, only because that
+// path ran first. Bench takes any list of BenchPaths: section 6 of the
+// notebook runs the full cache and both bounded policies at every capacity
+// in one schedule.
 package decoder

@@ -31,6 +31,18 @@ func NewCatalog() *Catalog {
 	return c
 }
 
+// LoadCatalog returns a catalog of the presets plus the models of file
+// (LoadFile), if file is not "".
+func LoadCatalog(file string) (*Catalog, error) {
+	c := NewCatalog()
+	if file != "" {
+		if err := c.LoadFile(file); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // Specs returns every model in catalog order.
 func (c *Catalog) Specs() []Spec { return append([]Spec(nil), c.specs...) }
 

@@ -9,23 +9,26 @@ import (
 	"kvcache/kvsim/units"
 )
 
-// BenchTable is a decoder run, one row per path: totals, first and last
-// token, decode rate, where the time went, hit rate and KV memory.
+// BenchTable is a decoder run, one row per path: totals (the median of
+// the runs, then their range), first and last token, decode rate, where
+// the time went, hit rate and KV memory. Times are medians over the runs.
 func BenchTable(r *decoder.BenchResult) Table {
 	t := Table{
-		Title: fmt.Sprintf("%s: %d prompt + %d new tokens, %d threads, %s weights", r.Model, r.Prompt, r.New, r.Threads, r.Weights),
-		Columns: []Column{{Name: "path"}, {Name: "total"}, {Name: "first token"}, {Name: "last token"},
-			{Name: "decode", Unit: "tok/s"}, {Name: "matmul"}, {Name: "attention"}, {Name: "KV io"}, {Name: "recompute"},
-			{Name: "other"}, {Name: "hit rate"}, {Name: "KV peak"}},
+		Title: fmt.Sprintf("%s: %d prompt + %d new tokens, %d threads, %s weights; medians of %d runs of each path in turn, after %d warm-up tokens",
+			r.Model, r.Prompt, r.New, r.Threads, r.Weights, r.Repeat, r.WarmUpTokens),
+		Columns: []Column{{Name: "path"}, {Name: "total"}, {Name: "total min-max", Align: Left}, {Name: "first token"}, {Name: "last token"},
+			{Name: "decode", Unit: "tok/s"}, {Name: "decode min-max", Align: Left}, {Name: "matmul"}, {Name: "attention"}, {Name: "KV io"},
+			{Name: "recompute"}, {Name: "other"}, {Name: "hit rate"}, {Name: "KV peak"}},
 	}
 	add := func(label string, p *decoder.PathResult) {
 		if p == nil {
 			return
 		}
 		b := p.Breakdown
-		t.AddRow(label, units.Seconds(p.TotalS), units.Seconds(p.PerTokenS[0]), units.Seconds(p.PerTokenS[len(p.PerTokenS)-1]),
-			fmt.Sprintf("%.1f", p.DecodeTokensPerS), units.Seconds(b.MatmulS), units.Seconds(b.AttentionS),
-			units.Seconds(b.KVIOS), units.Seconds(b.RecomputeS), units.Seconds(b.OtherS),
+		t.AddRow(label, units.Seconds(p.TotalS), SecondsRange(p.TotalSSpread.Min, p.TotalSSpread.Max),
+			units.Seconds(p.PerTokenS[0]), units.Seconds(p.PerTokenS[len(p.PerTokenS)-1]),
+			fmt.Sprintf("%.1f", p.DecodeTokensPerS), fmt.Sprintf("%.1f-%.1f", p.DecodeSpread.Min, p.DecodeSpread.Max),
+			units.Seconds(b.MatmulS), units.Seconds(b.AttentionS), units.Seconds(b.KVIOS), units.Seconds(b.RecomputeS), units.Seconds(b.OtherS),
 			fmt.Sprintf("%.1f%%", 100*p.HitRate), units.Bytes(float64(p.KVBytesPeak)))
 	}
 	cachedLabel := "cached"
@@ -34,8 +37,16 @@ func BenchTable(r *decoder.BenchResult) Table {
 	}
 	add(cachedLabel, r.Cached)
 	add("uncached", r.Uncached)
+	add("reference (full cache)", r.Reference)
 	return t
 }
+
+// BusyCores is the load of other processes, in cores, from which a
+// measurement is said to be taken on a busy machine.
+const BusyCores = 0.5
+
+// SecondsRange writes a range of seconds: "1.2 ms-1.5 ms".
+func SecondsRange(lo, hi float64) string { return units.Seconds(lo) + "-" + units.Seconds(hi) }
 
 // DecodeComparisonTable sets a prediction beside the measured decode steps
 // of each path (the prefill left out on both sides); "last step" is the
@@ -59,17 +70,38 @@ func DecodeComparisonTable(cmp []cost.DecodeComparison) Table {
 	return t
 }
 
+// BenchWithPrediction is kvsim bench --predict --json: the run, the cost
+// model's prediction of each decode step, and the hardware it priced.
+type BenchWithPrediction struct {
+	*decoder.BenchResult
+	Prediction []cost.DecodeComparison `json:"prediction"`
+	Hardware   cost.Hardware           `json:"prediction_hardware"`
+}
+
+// ProgressLine redraws a terminal's progress line: the model, the phase,
+// the timed run and the tokens done.
+func ProgressLine(w io.Writer, p decoder.Progress) {
+	run := ""
+	if p.Repeats > 0 {
+		run = fmt.Sprintf(" (run %d/%d)", p.Repeat, p.Repeats)
+	}
+	fmt.Fprintf(w, "\r\033[K%s %s%s: %d/%d", p.Model, p.Phase, run, p.Done, p.Total)
+}
+
 // WriteBench is kvsim bench's text: the table, the comparison of the two
 // paths, a window's divergence, and the cost model's prediction of each
-// decode step when cmp holds one (source: the this-cpu figures' source).
-func WriteBench(w io.Writer, r *decoder.BenchResult, cmp []cost.DecodeComparison, source string) error {
+// decode step when cmp holds one (pred: the this-cpu predictor).
+func WriteBench(w io.Writer, r *decoder.BenchResult, cmp []cost.DecodeComparison, pred *cost.Predictor) error {
 	if err := BenchTable(r).WriteText(w); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nfirst token = the prompt's prefill; decode tok/s excludes it.")
-	if r.Cached != nil && r.Uncached != nil {
-		fmt.Fprintf(w, "speedup with the cache: %.2fx; same tokens: %v; max |logit diff| %.3g (%.2g relative)\n",
-			r.Speedup, r.SameTokens, r.MaxAbsLogitDiff, r.MaxRelLogitDiff)
+	if r.Cached != nil && r.Uncached != nil && r.Ranking != nil {
+		fmt.Fprintf(w, "speedup with the cache: %.2fx (%.2fx-%.2fx over %d runs, %s); same tokens: %v; max |logit diff| %.3g (%.2g relative)\n",
+			r.Speedup, r.SpeedupSpread.Min, r.SpeedupSpread.Max, r.Repeat, r.Ranking.Label(), r.SameTokens, r.MaxAbsLogitDiff, r.MaxRelLogitDiff)
+	}
+	if r.OthersBusy != nil && *r.OthersBusy >= BusyCores {
+		fmt.Fprintf(w, "busy machine: other processes kept %.1f cores busy during the runs\n", *r.OthersBusy)
 	}
 	if d := r.Divergence; d != nil {
 		fmt.Fprintf(w, "window vs full cache (same tokens fed): top-1 agreement %.1f%%, KL mean %.3g max %.3g nats\n",
@@ -82,6 +114,6 @@ func WriteBench(w io.Writer, r *decoder.BenchResult, cmp []cost.DecodeComparison
 	if err := DecodeComparisonTable(cmp).WriteText(w); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nlast step = median of the last 8 decode steps. this-cpu: %s\n", source)
+	_, err := fmt.Fprintf(w, "\nlast step = median of the last 8 decode steps. this-cpu: %s\n", pred.Hardware().Source)
 	return err
 }

@@ -8,15 +8,19 @@ import (
 
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/timing"
 )
 
 // BoundedSettings set up section 6: one long generation with the cache
 // bounded at each capacity, under each bounded-cache policy of the decoder
-// (decoder.Recompute and decoder.Window), beside a full cache.
+// (decoder.Recompute and decoder.Window), beside a full cache; every path
+// runs Repeat times, all of them in turn, after an untimed warm-up.
 type BoundedSettings struct {
 	Model       model.Spec
 	Prompt, New int
 	CacheTokens []int  // capacities, in tokens: more than the sinks, fewer than the run's positions
+	Repeat      int    // timed runs of each path, interleaved; 0: 1
+	WarmUp      int    // untimed tokens of each path first; 0: decoder.DefaultWarmUp; negative: none
 	Seed        uint64 // weights and prompt
 	Threads     int    // 0: one per core
 }
@@ -24,21 +28,29 @@ type BoundedSettings struct {
 // BoundedStudy is section 6: one long generation of the small model with a
 // cache bounded at each capacity, under the recompute policy (exact, pays
 // in time) and the sliding window with attention sinks (fast, pays in
-// quality), beside a full cache. Totals are the decoder's.
+// quality), beside a full cache. Totals are the decoder's medians over the
+// runs; each policy is ranked against the full cache, and a ranking inside
+// the noise (or one that is impossible: recompute does the full cache's
+// work and more) is not a result.
 type BoundedStudy struct {
 	Model      string       `json:"model"`
 	Prompt     int          `json:"prompt"`
 	New        int          `json:"new"`
 	Sinks      int          `json:"sinks"`
+	Repeat     int          `json:"repeat"`
 	Capacities []int        `json:"capacities"` // tokens the cache holds
 	Full       PathTiming   `json:"full"`
 	Recompute  []PathTiming `json:"recompute"` // one per capacity
 	Window     []PathTiming `json:"window"`
+	// Each policy against the full cache, per capacity (timing.Rank).
+	RecomputeRank []timing.Ranking `json:"recompute_rank"`
+	WindowRank    []timing.Ranking `json:"window_rank"`
 	// Window against a full cache, on the same tokens (teacher forcing).
 	WindowTop1   []float64   `json:"window_top1"`    // share of steps whose argmax matches
 	WindowMeanKL []float64   `json:"window_mean_kl"` // nats
 	WindowKL     [][]float64 `json:"window_kl"`      // per step
-	Seconds      float64     `json:"seconds"`        // wall time of the study
+	OthersBusy   *float64    `json:"others_busy_cores,omitempty"`
+	Seconds      float64     `json:"seconds"` // wall time of the study
 	Provenance   `json:"provenance"`
 }
 
@@ -47,49 +59,55 @@ func (BoundedStudy) Study() string { return "bounded" }
 
 // Summary says what was generated.
 func (b BoundedStudy) Summary() string {
-	return fmt.Sprintf("generated %d+%d tokens of %s with a full cache and %d bounded ones, two policies each, in %.1f s",
-		b.Prompt, b.New, b.Model, len(b.Capacities), b.Took)
+	return fmt.Sprintf("generated %d+%d tokens of %s with a full cache and %d bounded ones, two policies each, %d runs of each in turn, in %.1f s%s",
+		b.Prompt, b.New, b.Model, len(b.Capacities), b.Repeat, b.Took, busyNote(b.OthersBusy))
 }
 
-// Bounded runs the full cache once, then each policy at each capacity.
+// Bounded builds the model once and times every path through
+// decoder.Bench: the full cache (the reference), then recompute and window
+// at each capacity, all in turn in every round.
 func Bounded(ctx context.Context, s BoundedSettings) (BoundedStudy, error) {
 	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return BoundedStudy{}, err
+	}
 	caps, err := boundedCapacities(s.CacheTokens, s.Prompt+s.New-1)
 	if err != nil {
 		return BoundedStudy{}, err
 	}
-	b := BoundedStudy{Model: s.Model.Name, Prompt: s.Prompt, New: s.New, Sinks: decoder.DefaultSinks, Capacities: caps}
-	opt := decoder.BenchOptions{Prompt: s.Prompt, New: s.New, Cache: decoder.CacheOn, Seed: s.Seed, Threads: s.Threads}
-	run := func(policy decoder.Policy, capacity int) (*decoder.BenchResult, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		opt.Policy, opt.CacheTokens = policy, capacity
-		r, err := decoder.Run(s.Model, opt)
-		if err != nil {
-			return nil, fmt.Errorf("study: %w", err)
-		}
-		return r, nil
+	if s.Prompt <= 0 || s.New <= 0 {
+		return BoundedStudy{}, fmt.Errorf("study: prompt %d and new %d tokens: both must be at least 1", s.Prompt, s.New)
 	}
-	full, err := run("", 0)
-	if err != nil {
-		return BoundedStudy{}, err
-	}
-	b.Full = pathTiming(full.Cached)
+	paths := []decoder.BenchPath{{Name: "full cache", Cache: decoder.CacheConfig{Enabled: true}}}
 	for _, c := range caps {
-		rec, err := run(decoder.Recompute, c)
-		if err != nil {
-			return BoundedStudy{}, err
-		}
-		win, err := run(decoder.Window, c)
-		if err != nil {
-			return BoundedStudy{}, err
-		}
+		paths = append(paths,
+			decoder.BenchPath{Name: fmt.Sprintf("recompute %d", c), Cache: decoder.CacheConfig{Enabled: true, Capacity: c, Policy: decoder.Recompute}},
+			decoder.BenchPath{Name: fmt.Sprintf("window %d", c), Cache: decoder.CacheConfig{Enabled: true, Capacity: c, Policy: decoder.Window}, Check: decoder.Diverge})
+	}
+	d, err := decoder.New(s.Model, decoder.Options{Seed: s.Seed, Threads: s.Threads})
+	if err != nil {
+		return BoundedStudy{}, fmt.Errorf("study: %w", err)
+	}
+	defer d.Close()
+	load := timing.StartLoad()
+	res, err := d.Bench(decoder.RandomPrompt(s.Model.Vocab, s.Prompt, s.Seed), s.New, paths, decoder.BenchRuns{Repeat: s.Repeat, WarmUp: s.WarmUp})
+	if err != nil {
+		return BoundedStudy{}, fmt.Errorf("study: %w", err)
+	}
+	b := BoundedStudy{Model: s.Model.Name, Prompt: s.Prompt, New: s.New, Sinks: decoder.DefaultSinks, Repeat: res[0].Repeats, Capacities: caps,
+		Full: pathTiming(res[0])}
+	if busy, ok := load.OthersBusy(); ok {
+		b.OthersBusy = &busy
+	}
+	for i, c := range caps {
+		rec, win := res[1+2*i], res[2+2*i]
 		if win.Divergence == nil {
 			return BoundedStudy{}, fmt.Errorf("study: the window run at %d tokens reported no divergence", c)
 		}
-		b.Recompute = append(b.Recompute, pathTiming(rec.Cached))
-		b.Window = append(b.Window, pathTiming(win.Cached))
+		b.Recompute = append(b.Recompute, pathTiming(rec))
+		b.Window = append(b.Window, pathTiming(win))
+		b.RecomputeRank = append(b.RecomputeRank, timing.Rank(res[0].Sample(), rec.Sample()))
+		b.WindowRank = append(b.WindowRank, timing.Rank(res[0].Sample(), win.Sample()))
 		b.WindowTop1 = append(b.WindowTop1, win.Divergence.Top1Agreement)
 		b.WindowMeanKL = append(b.WindowMeanKL, win.Divergence.MeanKL)
 		b.WindowKL = append(b.WindowKL, win.Divergence.PerTokenKL)
@@ -99,8 +117,12 @@ func Bounded(ctx context.Context, s BoundedSettings) (BoundedStudy, error) {
 	return b, nil
 }
 
-// Ratio is a path's total time over the full cache's.
+// Ratio is a path's median total time over the full cache's.
 func (b BoundedStudy) Ratio(p PathTiming) float64 { return p.TotalS / b.Full.TotalS }
+
+// RatioSpread is the spread of a path's total over the full cache's, run
+// by run.
+func (b BoundedStudy) RatioSpread(p PathTiming) Spread { return RatioSpread(p, b.Full) }
 
 // boundedCapacities sorts and deduplicates the capacities of a bounded
 // cache over a run of total positions, refusing one that holds no more

@@ -26,14 +26,25 @@ type CompareSettings struct {
 type CPUComparison struct {
 	Model              string           `json:"model"`
 	Calibration        cost.Calibration `json:"calibration"`
-	Contexts           []int            `json:"contexts"` // tokens before the new one, one per decode step
-	MeasuredCachedS    []float64        `json:"measured_cached_s"`
+	Contexts           []int            `json:"contexts"`          // tokens before the new one, one per decode step
+	MeasuredCachedS    []float64        `json:"measured_cached_s"` // medians over the measurement's runs
 	MeasuredUncachedS  []float64        `json:"measured_uncached_s"`
 	PredictedCachedS   []float64        `json:"predicted_cached_s"`
 	PredictedUncachedS []float64        `json:"predicted_uncached_s"`
+	// The fastest and slowest run of each measured step.
+	MeasuredCachedMinS   []float64 `json:"measured_cached_min_s,omitempty"`
+	MeasuredCachedMaxS   []float64 `json:"measured_cached_max_s,omitempty"`
+	MeasuredUncachedMinS []float64 `json:"measured_uncached_min_s,omitempty"`
+	MeasuredUncachedMaxS []float64 `json:"measured_uncached_max_s,omitempty"`
+	Repeat               int       `json:"repeat"` // the measurement's runs of each path
 	// (predicted - measured) / measured over the summed decode steps.
 	TotalErrorCached   float64 `json:"total_error_cached"`
 	TotalErrorUncached float64 `json:"total_error_uncached"`
+	// The same error against the summed fastest and slowest runs of each
+	// step: a band wider than any one run's, inside which the model cannot
+	// be told from the measurement. [lo, hi]; zero without repeats.
+	TotalErrorCachedBand   [2]float64 `json:"total_error_cached_band"`
+	TotalErrorUncachedBand [2]float64 `json:"total_error_uncached_band"`
 	// Median over steps of |predicted - measured| / measured.
 	MedianAbsErrorCached   float64 `json:"median_abs_error_cached"`
 	MedianAbsErrorUncached float64 `json:"median_abs_error_uncached"`
@@ -85,8 +96,45 @@ func CompareCPU(ctx context.Context, s CompareSettings) (CPUComparison, error) {
 	}
 	c := NewCPUComparison(m.Model, cached, uncached)
 	c.Calibration = s.Calibration
+	c.Repeat = m.Repeat
+	n := len(c.Contexts)
+	band := func(fastest, slowest []float64, predicted []float64) (fast, slow []float64, errBand [2]float64) {
+		if len(fastest) < n+1 || len(slowest) < n+1 {
+			return nil, nil, errBand
+		}
+		fast, slow = fastest[1:n+1], slowest[1:n+1] // the decode steps
+		p := sum(predicted)
+		return fast, slow, [2]float64{relErr(p, sum(slow)), relErr(p, sum(fast))}
+	}
+	c.MeasuredCachedMinS, c.MeasuredCachedMaxS, c.TotalErrorCachedBand = band(m.Cached.PerTokenMinS, m.Cached.PerTokenMaxS, c.PredictedCachedS)
+	c.MeasuredUncachedMinS, c.MeasuredUncachedMaxS, c.TotalErrorUncachedBand = band(m.Uncached.PerTokenMinS, m.Uncached.PerTokenMaxS, c.PredictedUncachedS)
 	c.Provenance = stamp(start)
 	return c, nil
+}
+
+// StepErrorBand is the error of decode step i against its slowest and
+// fastest run: (predicted - max) / max to (predicted - min) / min; both the
+// median's error without repeats.
+func (c CPUComparison) StepErrorBand(i int, cached bool) (lo, hi float64) {
+	pred, fast, slow := c.PredictedUncachedS, c.MeasuredUncachedMinS, c.MeasuredUncachedMaxS
+	if cached {
+		pred, fast, slow = c.PredictedCachedS, c.MeasuredCachedMinS, c.MeasuredCachedMaxS
+	}
+	if i >= len(fast) || i >= len(slow) {
+		e := c.StepError(i, cached)
+		return e, e
+	}
+	return relErr(pred[i], slow[i]), relErr(pred[i], fast[i])
+}
+
+// WithinNoise says the predicted total of the path lies inside the
+// measurement's band (TotalError*Band holds 0).
+func (c CPUComparison) WithinNoise(cached bool) bool {
+	b := c.TotalErrorUncachedBand
+	if cached {
+		b = c.TotalErrorCachedBand
+	}
+	return b != [2]float64{} && b[0] <= 0 && 0 <= b[1]
 }
 
 // NewCPUComparison sets the two paths' comparisons side by side; their

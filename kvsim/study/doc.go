@@ -16,20 +16,21 @@
 // long, on which Machine; its inputs are its own fields) and a one-line
 // Summary. Measured numbers carry their Spread.
 //
-//	study        settings          result          section  saved as
-//	Measure      MeasureSettings   Measured        2        data/measured.json
-//	Predict      PredictSettings   Predictions     3        data/predictions.json
-//	Sparse       SparseSettings    SparseStudy     3        data/sparse.json
-//	Trust        TrustSettings     TrustStudy      3        data/trust.json
-//	CompareCPU   CompareSettings   CPUComparison   3        data/cpu.json
-//	KV           KVSettings        KVStudy         4        data/kv.json
-//	Cache        CacheSettings     CacheStudy      5        data/cache.json
-//	Tiers        TiersSettings     TiersStudy      5b       data/tiers.json
-//	Latency      LatencySettings   LatencyStudy    5c       data/latency.json
-//	Bounded      BoundedSettings   BoundedStudy    6        data/bounded.json
-//	Replay       ReplaySettings    ReplayResult    kvsim replay
-//	BlockSizes   BlockSizeSettings BlockSizeResult kvsim replay --block-sizes
-//	Validate     TierReferenceSettings  Validation     kvsim validate
+//	study            settings           result           section  saved as
+//	Measure          MeasureSettings    Measured         2        data/measured.json
+//	MeasureSpeedups  SpeedupSettings    SpeedupStudy     2        data/speedup.json
+//	Predict          PredictSettings    Predictions      3        data/predictions.json
+//	Sparse           SparseSettings     SparseStudy      3        data/sparse.json
+//	Trust            TrustSettings      TrustStudy       3        data/trust.json
+//	CompareCPU       CompareSettings    CPUComparison    3        data/cpu.json
+//	KV               KVSettings         KVStudy          4        data/kv.json
+//	Cache            CacheSettings      CacheStudy       5        data/cache.json
+//	Tiers            TiersSettings      TiersStudy       5b       data/tiers.json
+//	Latency          LatencySettings    LatencyStudy     5c       data/latency.json
+//	Bounded          BoundedSettings    BoundedStudy     6        data/bounded.json
+//	Replay           ReplaySettings     ReplayResult     kvsim replay
+//	BlockSizes       BlockSizeSettings  BlockSizeResult  kvsim replay --block-sizes
+//	Validate         TierReferenceSettings  Validation   kvsim validate
 //
 // Replay with ReplaySettings.Tiered set is one replay over cache tiers and
 // serving instances (kvsim replay --tiers); Validate adds the tiers'
@@ -68,9 +69,9 @@
 // A finding about speed is checked under each engine (Finding.ByEngine,
 // with a measurement on this CPU as kvsim-decoder where one ran); when the
 // engines disagree its verdict is DependsOnEngine and Engine says under
-// which it holds. "Bigger models gain more" also takes a measured size
-// sweep when one ran (Results.MeasuredSizes, a SizeEvidence; nil reads as
-// not measured in this run). Where a model is placed (what fits, the KV
+// which it holds. "Bigger models gain more" also takes the size sweep
+// measured on this CPU when it ran (Results.Speedup; nil reads as not
+// measured in this run). Where a model is placed (what fits, the KV
 // room left: the KV table, the cache study, the GQA finding) the engine's
 // memory fraction applies, or Picks.MemoryFraction (kvsim report
 // --memory-fraction).
@@ -118,7 +119,11 @@
 //   - What the cost model's error is: cost.Predictor.CompareDecode, used by
 //     CompareCPU and kvsim bench --predict.
 //   - What a total time is: the decoder's own total (PathTiming.TotalS), less
-//     the time a caller's OnToken took; kvsim bench prints the same.
+//     the time a caller's OnToken took, the median of its runs; kvsim bench
+//     prints the same.
+//   - When two measured paths differ: timing.Rank (Ranking), beyond the
+//     noise of their runs, or within noise, or an impossible ordering
+//     flagged as noise; the figures and the metrics say which.
 //   - Which requests a cache study replays: Source (a Mooncake trace, else a
 //     synthetic workload), for the notebook, kvsim report and kvsim replay.
 //   - Which capacities a sweep visits: SliderCapacities.

@@ -144,7 +144,7 @@ func biggerGainMore(r Results) Finding {
 		}
 	}
 	measured := "Measured on this CPU: not measured in this run (the size sweep did not run)."
-	if m := r.MeasuredSizes; m != nil {
+	if m := r.Speedup; m != nil {
 		v := measuredTrend(*m)
 		f.ByEngine = append(f.ByEngine, v)
 		measured = ""
@@ -210,38 +210,20 @@ func verdictOf(all, any bool) string {
 	return DoesNotHold
 }
 
-// SizeEvidence is a measured sweep of the cache's speedup against model
-// size on this CPU: optional evidence for "bigger models gain more"
-// (Results.MeasuredSizes; nil reads as not measured in this run).
-type SizeEvidence struct {
-	Conditions string      // how it was measured: threads, tokens, repeats
-	Points     []SizePoint // one per model
-}
-
-// SizePoint is one model of a measured size sweep.
-type SizePoint struct {
-	Model   string
-	Params  int64
-	Speedup Spread // of the generation speedup over repeated runs
-}
-
-// measuredTrend is the verdict of a measured size sweep: the rank
-// correlation of size and median speedup at least 0.8, and the largest
-// model's speedup above the smallest's beyond both spreads (P10-P90).
-func measuredTrend(m SizeEvidence) EngineVerdict {
+// measuredTrend is the verdict of the size sweep measured on this CPU
+// (section 2): it holds when the rank correlation of size and median
+// speedup is at least 0.8 and the largest model's slowest speedup is above
+// the smallest's fastest (SpeedupTrend.BeyondNoise, growing); partly when
+// it rises within the noise.
+func measuredTrend(st SpeedupStudy) EngineVerdict {
 	v := EngineVerdict{Engine: measuredOnCPU, Verdict: NotTested}
-	if len(m.Points) < 3 {
-		v.Evidence = fmt.Sprintf("the size sweep measured %d models; 3 or more are needed", len(m.Points))
+	if len(st.Points) < 3 {
+		v.Evidence = fmt.Sprintf("the size sweep measured %d models; 3 or more are needed", len(st.Points))
 		return v
 	}
-	var params, speed []float64
-	for _, pt := range m.Points {
-		params, speed = append(params, float64(pt.Params)), append(speed, pt.Speedup.Median)
-	}
-	rho := spearman(params, speed)
-	small, big := m.Points[argMin(params)], m.Points[argMax(params)]
-	rises := rho >= 0.8 && big.Speedup.Median > small.Speedup.Median
-	apart := big.Speedup.P10 > small.Speedup.P90
+	small, big := st.Points[0], st.Points[len(st.Points)-1]
+	rises := st.Trend.RankCorrelation >= 0.8 && big.Speedup.Median > small.Speedup.Median
+	apart := st.Trend.BeyondNoise && big.Speedup.Min > small.Speedup.Max
 	switch {
 	case rises && apart:
 		v.Verdict = Holds
@@ -250,12 +232,7 @@ func measuredTrend(m SizeEvidence) EngineVerdict {
 	default:
 		v.Verdict = DoesNotHold
 	}
-	v.Evidence = fmt.Sprintf("%s: %s (%s params) %s (middle 80%% %s to %s) → %s (%s) %s (%s to %s), ρ %.2f",
-		m.Conditions, small.Model, units.Count(float64(small.Params)), units.Times(small.Speedup.Median), units.Times(small.Speedup.P10), units.Times(small.Speedup.P90),
-		big.Model, units.Count(float64(big.Params)), units.Times(big.Speedup.Median), units.Times(big.Speedup.P10), units.Times(big.Speedup.P90), rho)
-	if rises && !apart {
-		v.Evidence += "; the rise is within the spread"
-	}
+	v.Evidence = fmt.Sprintf("%d threads, %d+%d tokens, %d runs each: %s", st.Threads, st.Prompt, st.New, st.Repeat, st.Trend.Verdict)
 	return v
 }
 

@@ -117,29 +117,30 @@ func TestBiggerGainMoreTakesTheMeasuredSweep(t *testing.T) {
 	if f.Verdict != Holds || !strings.Contains(f.Evidence, "not measured in this run") {
 		t.Errorf("without a sweep: %+v", f)
 	}
-	sweep := func(medians, spread []float64) *SizeEvidence {
-		s := &SizeEvidence{Conditions: "this CPU, 2 threads, 16+176 tokens, 5 runs"}
+	sweep := func(medians, spread []float64) *SpeedupStudy {
+		s := &SpeedupStudy{Prompt: 16, New: 176, Repeat: 5, Threads: 2}
 		for i, m := range medians {
-			s.Points = append(s.Points, SizePoint{Model: fmt.Sprintf("m%d", i), Params: int64(1e6 * (i + 1)), Speedup: Spread{N: 5, Median: m, P10: m - spread[i], P90: m + spread[i]}})
+			s.Points = append(s.Points, SpeedupPoint{Model: fmt.Sprintf("m%d", i), Params: int64(1e6 * (i + 1)), Speedup: Spread{N: 5, Median: m, Min: m - spread[i], Max: m + spread[i]}})
 		}
+		s.Trend = speedupTrend(s.Points)
 		return s
 	}
 	for _, tc := range []struct {
-		sweep          *SizeEvidence
+		sweep          *SpeedupStudy
 		measured, want string
 	}{
 		{sweep([]float64{4, 8, 14}, []float64{0.5, 0.5, 0.5}), Holds, Holds},
 		{sweep([]float64{4, 5, 6}, []float64{2, 2, 2}), HoldsPartly, DependsOnEngine}, // rises within the spread
 		{sweep([]float64{14, 8, 4}, []float64{0.5, 0.5, 0.5}), DoesNotHold, DependsOnEngine},
 	} {
-		f := finding(t, Findings(Results{Settings: DefaultPicks(), Predictions: p, MeasuredSizes: tc.sweep}), "bigger-gain-more")
+		f := finding(t, Findings(Results{Settings: DefaultPicks(), Predictions: p, Speedup: tc.sweep}), "bigger-gain-more")
 		m := f.ByEngine[len(f.ByEngine)-1]
 		if m.Verdict != tc.measured || f.Verdict != tc.want || strings.Contains(f.Evidence, "not measured") || !strings.Contains(m.Evidence, "5 runs") {
 			t.Errorf("sweep %+v: measured %q (want %q), overall %q (want %q)\n%s", tc.sweep.Points, m.Verdict, tc.measured, f.Verdict, tc.want, f.Evidence)
 		}
 	}
 	// Measured only.
-	f = finding(t, Findings(Results{Settings: DefaultPicks(), MeasuredSizes: sweep([]float64{4, 8, 14}, []float64{0.5, 0.5, 0.5})}), "bigger-gain-more")
+	f = finding(t, Findings(Results{Settings: DefaultPicks(), Speedup: sweep([]float64{4, 8, 14}, []float64{0.5, 0.5, 0.5})}), "bigger-gain-more")
 	if f.Verdict != Holds || !strings.Contains(f.Engine, "measured on this CPU") {
 		t.Errorf("a sweep alone: %+v", f)
 	}

@@ -58,14 +58,11 @@ func NewLab(p Picks, dir string) (*Lab, error) {
 	if err := atomicfile.CheckDir(filepath.Join(dir, "data")); err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
-	cat := model.NewCatalog()
-	if p.ModelFile != "" {
-		if err := cat.LoadFile(p.ModelFile); err != nil {
-			return nil, fmt.Errorf("study: %w", err)
-		}
+	cat, err := model.LoadCatalog(p.ModelFile)
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
 	}
-	l := &Lab{Picks: p, Catalog: cat, Calibrator: cost.NewCalibrator(nil), Dir: dir, Log: os.Stdout, Sizes: DefaultSizes()}
-	var err error
+	l := &Lab{Picks: p, Catalog: cat, Calibrator: cost.NewCalibrator(nil), Dir: dir, Log: os.Stdout, Sizes: LabSizes()}
 	for _, m := range []struct {
 		field, name string
 		spec        *model.Spec
@@ -98,6 +95,17 @@ func (l *Lab) Check() error {
 			return badSettings("%s of %d + %d tokens: give a prompt of at least 1 token and at least 2 new ones, together within the small model %s's context of %d",
 				g.what, g.prompt, g.added, l.Small.Name, l.Small.MaxContext)
 		}
+	}
+	if sz.Repeat < 1 || sz.Repeat > MaxRepeat {
+		return badSettings("%d timed runs of each path (Sizes.Repeat): give 1 to %d", sz.Repeat, MaxRepeat)
+	}
+	for _, name := range sz.SweepModels {
+		if _, err := l.Catalog.Lookup(name); err != nil {
+			return badSettings("the speedup sweep (Sizes.SweepModels): %v", err)
+		}
+	}
+	if sz.SweepPrompt < 1 || sz.SweepNew < 2 {
+		return badSettings("the speedup sweep's %d + %d tokens (Sizes.SweepPrompt, Sizes.SweepNew): give a prompt of at least 1 token and at least 2 new ones", sz.SweepPrompt, sz.SweepNew)
 	}
 	if n := len(sz.CacheTokens); n > MaxBoundedCapacities {
 		return badSettings("%d bounded-cache capacities (Sizes.CacheTokens): at most %d (each is a generation of section 6)", n, MaxBoundedCapacities)
@@ -172,6 +180,10 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	if _, err := Run(ctx, l, Measure, l.MeasureSettings()); err != nil {
 		return Results{}, err
 	}
+	stage(SpeedupStudy{}.Study())
+	if _, err := Run(ctx, l, MeasureSpeedups, l.SpeedupSettings()); err != nil {
+		return Results{}, err
+	}
 	stage(Predictions{}.Study())
 	if _, err := Run(ctx, l, Predict, l.PredictSettings()); err != nil {
 		return Results{}, err
@@ -219,10 +231,20 @@ func (l *Lab) RunAll(ctx context.Context) (Results, error) {
 	return r, err
 }
 
-// MeasureSettings: the small model, Sizes.Prompt + Sizes.New tokens.
+// MeasureSettings: the small model, Sizes.Prompt + Sizes.New tokens,
+// Sizes.Repeat runs of each path in turn.
 func (l *Lab) MeasureSettings() MeasureSettings {
 	sz := l.Sizes.withDefaults()
-	return MeasureSettings{Model: l.Small, Prompt: sz.Prompt, New: sz.New, Seed: l.Picks.Seed}
+	return MeasureSettings{Model: l.Small, Prompt: sz.Prompt, New: sz.New, Repeat: sz.Repeat, Seed: l.Picks.Seed}
+}
+
+// SpeedupSettings: Sizes.SweepModels (with the small model), each
+// generating Sizes.SweepNew tokens after Sizes.SweepPrompt, Sizes.Repeat
+// runs of each path, within Sizes.SweepBudget.
+func (l *Lab) SpeedupSettings() SpeedupSettings {
+	sz := l.Sizes.withDefaults()
+	return SpeedupSettings{Models: l.chosen(append(sz.SweepModels, l.Small.Name)...), Prompt: sz.SweepPrompt, New: sz.SweepNew,
+		Repeat: sz.Repeat, Budget: sz.SweepBudget, Seed: l.Picks.Seed}
 }
 
 // CompareSettings: section 2's saved run beside this-cpu (measured here,
@@ -302,10 +324,11 @@ func (l *Lab) CacheSettings() CacheSettings {
 }
 
 // BoundedSettings: the small model, Sizes.LongPrompt + Sizes.LongNew
-// tokens, bounded at each of Sizes.CacheTokens.
+// tokens, bounded at each of Sizes.CacheTokens, Sizes.Repeat runs of every
+// path in turn.
 func (l *Lab) BoundedSettings() BoundedSettings {
 	sz := l.Sizes.withDefaults()
-	return BoundedSettings{Model: l.Small, Prompt: sz.LongPrompt, New: sz.LongNew, CacheTokens: sz.CacheTokens, Seed: l.Picks.Seed}
+	return BoundedSettings{Model: l.Small, Prompt: sz.LongPrompt, New: sz.LongNew, CacheTokens: sz.CacheTokens, Repeat: sz.Repeat, Seed: l.Picks.Seed}
 }
 
 // chosen returns the specs named, skipping unknown and repeated names.

@@ -57,7 +57,7 @@ func TestLabChecksPicksAndStoresResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.KV == nil || r.Measured != nil || len(r.Missing) != 9 { // measured, predictions, cpu, cache, tiers, latency, bounded, trust, sparse
+	if r.KV == nil || r.Measured != nil || len(r.Missing) != 10 { // measured, speedup, predictions, cpu, cache, tiers, latency, bounded, trust, sparse
 		t.Errorf("results: kv %v, measured %v, missing %q", r.KV != nil, r.Measured != nil, r.Missing)
 	}
 }

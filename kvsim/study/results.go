@@ -13,6 +13,7 @@ import (
 	"kvcache/kvsim/atomicfile"
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/report"
+	"kvcache/kvsim/timing"
 	"kvcache/kvsim/units"
 )
 
@@ -30,14 +31,12 @@ type Results struct {
 	Tiers       *TiersStudy    `json:"-"`
 	Latency     *LatencyStudy  `json:"-"`
 	Bounded     *BoundedStudy  `json:"-"`
-	Trust       *TrustStudy    `json:"-"` // section 3: the cost model against published measurements
-	Sparse      *SparseStudy   `json:"-"` // section 3: a sliding window against dense models
-	// MeasuredSizes is a measured sweep of the speedup against model size,
-	// when one ran (nil: not measured in this run).
-	MeasuredSizes *SizeEvidence `json:"-"`
-	Chosen        Chosen        `json:"-"` // section 1
-	Missing       []string      `json:"missing,omitempty"`
-	Timings       []Timing      `json:"timings"` // wall time of each study, as it was computed
+	Trust       *TrustStudy    `json:"-"`                 // section 3: the cost model against published measurements
+	Sparse      *SparseStudy   `json:"-"`                 // section 3: a sliding window against dense models
+	Speedup     *SpeedupStudy  `json:"speedup,omitempty"` // section 2's sweep across model sizes
+	Chosen      Chosen         `json:"-"`                 // section 1
+	Missing     []string       `json:"missing,omitempty"`
+	Timings     []Timing       `json:"timings"` // wall time of each study, as it was computed
 }
 
 // Timing is one study's wall time.
@@ -63,6 +62,7 @@ func (l *Lab) Results() (Results, error) {
 	r.Bounded = loadInto[BoundedStudy](l, &r)
 	r.Trust = loadInto[TrustStudy](l, &r)
 	r.Sparse = loadInto[SparseStudy](l, &r)
+	r.Speedup = loadInto[SpeedupStudy](l, &r)
 	if r.CPU != nil && r.CPU.Calibration.Validate() == nil {
 		r.Environment = environmentWith(r.CPU.Calibration)
 		return r, nil
@@ -89,17 +89,30 @@ func loadInto[R Result](l *Lab, r *Results) *R {
 }
 
 // Metric is one number of the report, with its unit and conditions. A
-// predicted number carries the range a measurement would likely show
-// (its validated band), in the same unit.
+// measured one carries the range of its runs (Low to High over Runs runs;
+// Runs 0: a count or a prediction, no spread); a predicted one carries the
+// range a measurement would likely show (its validated band), in the same
+// unit.
 type Metric struct {
 	Section    string  `json:"section"`
 	Name       string  `json:"name"`
 	Value      float64 `json:"value"`
+	Low        float64 `json:"low,omitempty"`
+	High       float64 `json:"high,omitempty"`
+	Runs       int     `json:"runs,omitempty"`
 	Unit       string  `json:"unit"`
 	Conditions string  `json:"conditions"`
 	LikelyLow  float64 `json:"likely_measured_low,omitempty"`
 	LikelyHigh float64 `json:"likely_measured_high,omitempty"`
 	Band       string  `json:"band,omitempty"` // where the range comes from (cost.Band)
+}
+
+// Range is the metric's spread in words: "a to b over n runs", or "".
+func (m Metric) Range() string {
+	if m.Runs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s to %s (%d runs)", FormatValue(m.Low), FormatValue(m.High), m.Runs)
 }
 
 // Metrics are the headline numbers of every section that ran.
@@ -128,30 +141,62 @@ func (r Results) Metrics() []Metric {
 			m.Band = fmt.Sprintf("with cache %s; without %s", cached, uncached)
 		}
 	}
+	// spread adds a measured metric: the median (k: the unit's scale) with
+	// the range of its runs.
+	spread := func(section, name string, s Spread, k float64, unit, cond string) {
+		if s.N == 0 || math.IsNaN(s.Median) || math.IsInf(s.Median, 0) {
+			return
+		}
+		out = append(out, Metric{Section: section, Name: name, Value: k * s.Median, Low: k * s.Min, High: k * s.Max, Runs: s.N, Unit: unit, Conditions: cond})
+	}
 	e := r.Environment
 	cpu := fmt.Sprintf("this CPU, %d threads", e.GOMAXPROCS)
 	const how = "the decoder's own code (kvsim/cost this-cpu)"
-	add("environment", "this-cpu matmul rate", e.ThisCPU.MatmulFLOPS/1e9, "GFLOP/s", "float32, 128 rows, "+how)
-	add("environment", "this-cpu matrix-vector rate", e.ThisCPU.MatvecFLOPS/1e9, "GFLOP/s", "float32, 32 MiB of weights, "+how)
-	add("environment", "this-cpu stream bandwidth", e.ThisCPU.StreamBandwidth/1e9, "GB/s", "triad, "+how)
-	add("environment", "this-cpu fork-join", e.ThisCPU.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+how)
+	if n := e.ThisCPU.Noise; n != nil {
+		cal := how + calibrationBusy(n)
+		spread("environment", "this-cpu matmul rate", n.MatmulFLOPS, 1e-9, "GFLOP/s", "float32, 128 rows, median of rounds, "+cal)
+		spread("environment", "this-cpu matrix-vector rate", n.MatvecFLOPS, 1e-9, "GFLOP/s", "float32, 32 MiB of weights, median of rounds, "+cal)
+		spread("environment", "this-cpu stream bandwidth", n.StreamBandwidth, 1e-9, "GB/s", "triad, median of rounds, "+cal)
+		spread("environment", "this-cpu fork-join", n.ForkJoinSeconds, 1e6, "µs", "empty parallel-for over all threads, median of rounds, "+cal)
+	} else {
+		add("environment", "this-cpu matmul rate", e.ThisCPU.MatmulFLOPS/1e9, "GFLOP/s", "float32, 128 rows, "+how)
+		add("environment", "this-cpu matrix-vector rate", e.ThisCPU.MatvecFLOPS/1e9, "GFLOP/s", "float32, 32 MiB of weights, "+how)
+		add("environment", "this-cpu stream bandwidth", e.ThisCPU.StreamBandwidth/1e9, "GB/s", "triad, "+how)
+		add("environment", "this-cpu fork-join", e.ThisCPU.ForkJoinSeconds*1e6, "µs", "empty parallel-for over all threads, "+how)
+	}
 	if m := r.Measured; m != nil {
-		cond := fmt.Sprintf("%s, %d+%d tokens, %s", m.Model, m.Prompt, m.New, cpu)
-		add("2 measured", "decode step with cache (mean)", 1e3*m.Cached.MeanDecodeS(), "ms", cond)
-		add("2 measured", "decode step without cache (mean)", 1e3*m.Uncached.MeanDecodeS(), "ms", cond)
-		add("2 measured", "last decode step with cache", 1e3*m.Cached.LastS(), "ms", cond)
-		add("2 measured", "last decode step without cache", 1e3*m.Uncached.LastS(), "ms", cond)
-		add("2 measured", "generation speedup", m.Speedup, "x", cond)
+		cond := fmt.Sprintf("%s, %d+%d tokens, %s, median of %d runs%s", m.Model, m.Prompt, m.New, cpu, m.Repeat, busyNote(m.OthersBusy))
+		spread("2 measured", "decode step with cache (mean)", meanDecodeStep(m.Cached), 1e3, "ms", cond)
+		spread("2 measured", "decode step without cache (mean)", meanDecodeStep(m.Uncached), 1e3, "ms", cond)
+		spread("2 measured", "last decode step with cache", lastStep(m.Cached), 1e3, "ms", cond)
+		spread("2 measured", "last decode step without cache", lastStep(m.Uncached), 1e3, "ms", cond)
+		spread("2 measured", "generation with cache", m.Cached.Total, 1e3, "ms", cond)
+		spread("2 measured", "generation without cache", m.Uncached.Total, 1e3, "ms", cond)
+		spread("2 measured", "generation speedup", m.SpeedupSpread, 1, "x", cond+"; "+m.Ranking.Verdict)
 		add("2 measured", "max relative logit difference, cached vs uncached", m.MaxRelLogitDiff, "", cond)
-		tot := m.Cached.TotalS
+		tot := sum(m.Cached.PerTokenS)
 		add("2 measured", "cached: share in matmuls", 100*sum(m.Cached.MatmulS)/tot, "%", cond)
 		add("2 measured", "cached: share in attention", 100*sum(m.Cached.AttentionS)/tot, "%", cond)
 		add("2 measured", "cached: share in KV writes", 100*sum(m.Cached.KVIOS)/tot, "%", cond)
 	}
+	if sp := r.Speedup; sp != nil {
+		for _, p := range sp.Points {
+			cond := fmt.Sprintf("%s (%s params), %d+%d tokens, %s, median of %d runs; %s", p.Model, units.Count(float64(p.Params)), sp.Prompt, sp.New, cpu, p.Speedup.N, p.Ranking.Verdict)
+			spread("2 measured across sizes", p.Model+": generation speedup", p.Speedup, 1, "x", cond)
+		}
+	}
 	if c := r.CPU; c != nil {
 		cond := fmt.Sprintf("%s, decode steps, cost model on this-cpu (decoder kernels) vs measurement", c.Model)
-		add("3 model vs measurement", "total error with cache", 100*c.TotalErrorCached, "%", cond)
-		add("3 model vs measurement", "total error without cache", 100*c.TotalErrorUncached, "%", cond)
+		errorBand := func(name string, e float64, band [2]float64) {
+			if band == [2]float64{} {
+				add("3 model vs measurement", name, 100*e, "%", cond)
+				return
+			}
+			out = append(out, Metric{Section: "3 model vs measurement", Name: name, Value: 100 * e, Low: 100 * band[0], High: 100 * band[1],
+				Runs: c.Repeat, Unit: "%", Conditions: cond + "; range: against the fastest and slowest run of each step"})
+		}
+		errorBand("total error with cache", c.TotalErrorCached, c.TotalErrorCachedBand)
+		errorBand("total error without cache", c.TotalErrorUncached, c.TotalErrorUncachedBand)
 		add("3 model vs measurement", "median step error with cache", 100*c.MedianAbsErrorCached, "%", cond)
 		add("3 model vs measurement", "median step error without cache", 100*c.MedianAbsErrorUncached, "%", cond)
 		add("3 model vs measurement", "speedup predicted", c.PredictedSpeedup, "x", cond)
@@ -211,14 +256,50 @@ func (r Results) Metrics() []Metric {
 	out = append(out, r.latencyMetrics()...)
 	if b := r.Bounded; b != nil {
 		for i, c := range b.Capacities {
-			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens", b.Model, b.Prompt, b.New, c)
-			add("6 bounded cache", fmt.Sprintf("recompute: time vs full cache at %d tokens", c), b.Ratio(b.Recompute[i]), "x", cond)
-			add("6 bounded cache", fmt.Sprintf("window: time vs full cache at %d tokens", c), b.Ratio(b.Window[i]), "x", cond)
+			cond := fmt.Sprintf("%s, %d+%d tokens, cache of %d tokens, median of %d runs", b.Model, b.Prompt, b.New, c, b.Repeat)
+			spread("6 bounded cache", fmt.Sprintf("recompute: time vs full cache at %d tokens", c), b.RatioSpread(b.Recompute[i]), 1, "x", cond+"; "+rankOf(b.RecomputeRank, i))
+			spread("6 bounded cache", fmt.Sprintf("window: time vs full cache at %d tokens", c), b.RatioSpread(b.Window[i]), 1, "x", cond+"; "+rankOf(b.WindowRank, i))
 			add("6 bounded cache", fmt.Sprintf("window: top-1 agreement at %d tokens", c), 100*b.WindowTop1[i], "%", cond)
 			add("6 bounded cache", fmt.Sprintf("window: mean KL at %d tokens", c), b.WindowMeanKL[i], "nats", cond)
 		}
 	}
 	return out
+}
+
+// meanDecodeStep is the mean decode step of the runs' medians, with the
+// means of their fastest and slowest runs as its range.
+func meanDecodeStep(t PathTiming) Spread {
+	n := len(t.PerTokenS)
+	if n < 2 || len(t.PerTokenMinS) < n || len(t.PerTokenMaxS) < n {
+		return Spread{}
+	}
+	return Spread{N: t.Repeats, Median: mean(t.PerTokenS[1:]), Min: mean(t.PerTokenMinS[1:]), Max: mean(t.PerTokenMaxS[1:])}
+}
+
+// lastStep spreads a path's last token over the runs.
+func lastStep(t PathTiming) Spread {
+	n := len(t.PerTokenS)
+	if n == 0 || len(t.PerTokenMinS) < n || len(t.PerTokenMaxS) < n {
+		return Spread{}
+	}
+	return Spread{N: t.Repeats, Median: t.PerTokenS[n-1], Min: t.PerTokenMinS[n-1], Max: t.PerTokenMaxS[n-1]}
+}
+
+// rankOf is ranking i's verdict, "" when there is none.
+func rankOf(rs []timing.Ranking, i int) string {
+	if i >= len(rs) {
+		return ""
+	}
+	return rs[i].Verdict
+}
+
+// calibrationBusy says how busy other processes kept the machine during a
+// calibration, when known.
+func calibrationBusy(n *cost.CalibrationNoise) string {
+	if n.OthersBusy == nil {
+		return ""
+	}
+	return fmt.Sprintf(", other processes kept %.2f cores busy", *n.OthersBusy)
 }
 
 // FormatValue writes a metric with 4 significant digits.
@@ -252,6 +333,11 @@ func (r Results) EnvironmentTable() report.Table {
 	c := e.ThisCPU
 	t.AddRow("this-cpu (measured)", fmt.Sprintf("matmul %.3g GFLOP/s, matrix-vector %.3g GFLOP/s, stream %.3g GB/s, fork-join %s (float32, %d threads)",
 		c.MatmulFLOPS/1e9, c.MatvecFLOPS/1e9, c.StreamBandwidth/1e9, units.Seconds(c.ForkJoinSeconds), c.Threads))
+	if n := c.Noise; n != nil {
+		t.AddRow("this-cpu over its rounds", fmt.Sprintf("matmul %.3g-%.3g GFLOP/s, matrix-vector %.3g-%.3g GFLOP/s, stream %.3g-%.3g GB/s, fork-join %s-%s (%d rounds%s)",
+			n.MatmulFLOPS.Min/1e9, n.MatmulFLOPS.Max/1e9, n.MatvecFLOPS.Min/1e9, n.MatvecFLOPS.Max/1e9, n.StreamBandwidth.Min/1e9, n.StreamBandwidth.Max/1e9,
+			units.Seconds(n.ForkJoinSeconds.Min), units.Seconds(n.ForkJoinSeconds.Max), n.Rounds, calibrationBusy(n)))
+	}
 	t.AddRow("memory", units.Bytes(float64(e.ThisCPU.MemoryBytes)))
 	for _, tm := range r.Timings {
 		t.AddRow("section "+tm.Study+" took", fmt.Sprintf("%.1f s (at %s)", tm.Seconds, tm.Computed.Format("15:04:05")))
@@ -264,13 +350,14 @@ func (r Results) EnvironmentTable() report.Table {
 // it read as they always did).
 func MetricsTable(ms []Metric) report.Table {
 	t := report.Table{Title: "Performance data", Columns: []report.Column{{Name: "section"}, {Name: "metric", Align: report.Left},
-		{Name: "value"}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left}, {Name: "likely measured (predicted values)"}}}
+		{Name: "value"}, {Name: "range (min to max)", Align: report.Left}, {Name: "unit", Align: report.Left}, {Name: "conditions", Align: report.Left},
+		{Name: "likely measured (predicted values)"}}}
 	for _, m := range ms {
 		likely := ""
 		if m.LikelyHigh > 0 {
 			likely = FormatValue(m.LikelyLow) + " - " + FormatValue(m.LikelyHigh)
 		}
-		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Unit, m.Conditions, likely)
+		t.AddRow(m.Section, m.Name, FormatValue(m.Value), m.Range(), m.Unit, m.Conditions, likely)
 	}
 	return t
 }

@@ -2,43 +2,25 @@ package study
 
 import (
 	"math"
-	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat"
+
+	"kvcache/kvsim/timing"
 )
 
-// Spread describes a set of measured numbers: how many, their median and
-// the range that holds the middle 80% (10th to 90th percentile, gonum's
-// empirical quantiles), and the extremes.
-type Spread struct {
-	N      int     `json:"n"`
-	Median float64 `json:"median"`
-	P10    float64 `json:"p10"`
-	P90    float64 `json:"p90"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
+// Spread describes a set of measured numbers: how many, their median,
+// quartiles, 10th and 90th percentiles and extremes (timing.Spread).
+type Spread = timing.Spread
+
+// Ranking compares two measured paths within their noise (timing.Rank).
+type Ranking = timing.Ranking
 
 // SpreadOf describes xs; an empty xs gives a zero Spread.
-func SpreadOf(xs []float64) Spread {
-	if len(xs) == 0 {
-		return Spread{}
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	q := func(p float64) float64 { return stat.Quantile(p, stat.Empirical, s, nil) }
-	return Spread{N: len(s), Median: q(0.5), P10: q(0.1), P90: q(0.9), Min: s[0], Max: s[len(s)-1]}
-}
+func SpreadOf(xs []float64) Spread { return timing.Of(xs) }
 
-// median is the empirical median of xs (the lower middle value of an even
-// count), NaN for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	return SpreadOf(xs).Median
-}
+// median is the median of xs, NaN for none.
+func median(xs []float64) float64 { return timing.Median(xs) }
 
 // mean is the arithmetic mean of xs, NaN for none.
 func mean(xs []float64) float64 {

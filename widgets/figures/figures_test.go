@@ -168,7 +168,8 @@ func tinyLab(t *testing.T) *study.Lab {
 		t.Fatal(err)
 	}
 	lab.Log = nil
-	lab.Sizes = study.Sizes{Prompt: 4, New: 10, LongPrompt: 4, LongNew: 24, CacheTokens: []int{8, 16}, CapacityPoints: 8, SeriesPoints: 20, ContextPoints: 5}
+	lab.Sizes = study.Sizes{Prompt: 4, New: 10, LongPrompt: 4, LongNew: 24, CacheTokens: []int{8, 16}, CapacityPoints: 8, SeriesPoints: 20, ContextPoints: 5,
+		SweepModels: []string{"gpt-tiny", "llama-tiny"}, SweepPrompt: 4, SweepNew: 4}
 	return lab
 }
 
@@ -432,7 +433,7 @@ func TestMeasuredLatencyAndTheModel(t *testing.T) {
 	}
 	lc := decode(t, render(t, live).Options[0])
 	if len(lc.Series) != 2 || len(points(t, lc, 0)) != 9 || len(points(t, lc, 1)) != 9 {
-		t.Errorf("live chart series %+v (the prefill is not drawn)", lc.Series)
+		t.Errorf("live chart series %+v (the first run, the prefill not drawn)", lc.Series)
 	}
 	pn := render(t, MeasuredLatency(run))
 	if len(pn.Controls) != 1 || len(pn.Controls[0].Labels) != 2 || len(pn.States) != 2 {
@@ -442,16 +443,27 @@ func TestMeasuredLatencyAndTheModel(t *testing.T) {
 		t.Error("the path picker must change the breakdown chart (and only it)")
 	}
 	lines := decode(t, pn.Options[pn.States[0][0]])
-	if len(lines.Series) != 2 || len(points(t, lines, 0)) != 9 || !strings.Contains(lines.YAxis[0].Name, "(ms)") {
-		t.Errorf("latency chart %+v", lines)
+	if len(lines.Series) != 6 || len(points(t, lines, 0)) != 9 || !strings.Contains(lines.YAxis[0].Name, "(ms)") {
+		t.Errorf("latency chart %+v: want two medians and two bands (two series each)", lines)
+	}
+	// The medians are the study's; each path has a band of its runs.
+	if med := points(t, lines, 0); med[8] != study.Round4(1e3*run.Cached.PerTokenS[9]) || !strings.Contains(lines.Series[1].Name, "range of 3 runs") {
+		t.Errorf("median %v, band %q", med, lines.Series[1].Name)
+	}
+	if lc := decode(t, pn.Options[pn.States[0][0]]); !strings.HasPrefix(lc.Series[1].ID, "kvw-band-") || len(bandPoints(t, lc, 1)) != 9 {
+		t.Errorf("the cached band (series 1, %q) has %d points, want one per decode step (9)", lc.Series[1].ID, len(bandPoints(t, lc, 1)))
 	}
 	// The cached path writes K/V, the uncached one does not: its breakdown has no KV series.
 	if c, u := decode(t, pn.Options[pn.States[0][1]]), decode(t, pn.Options[pn.States[1][1]]); len(c.Series) <= len(u.Series) {
 		t.Errorf("breakdown series: cached %d, uncached %d", len(c.Series), len(u.Series))
 	}
-	// The sentence gives the decoder's totals.
-	if want := fmt.Sprintf("Whole generation: %.0f ms with the cache", 1e3*run.Cached.TotalS); !strings.Contains(strings.Join(pn.HTML, ""), want) {
-		t.Errorf("sentence lacks %q", want)
+	// The sentence gives the decoder's totals with their range, and says how the paths rank.
+	sentence := strings.Join(pn.HTML, "")
+	for _, want := range []string{fmt.Sprintf("median of 3 runs: %.0f ms (%.0f ms to %.0f ms) with the cache", 1e3*run.Cached.TotalS, 1e3*run.Cached.Total.Min, 1e3*run.Cached.Total.Max),
+		ranked(run.Ranking)} {
+		if !strings.Contains(sentence, want) {
+			t.Errorf("sentence lacks %q:\n%s", want, sentence)
+		}
 	}
 	if err := lab.Save(run); err != nil {
 		t.Fatal(err)
@@ -465,8 +477,11 @@ func TestMeasuredLatencyAndTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	pc := render(t, ModelVsMeasurement(cmp))
-	if len(pc.Controls) != 0 || len(pc.Options) != 2 || len(decode(t, pc.Options[0]).Series) != 4 {
-		t.Errorf("comparison figure: %d controls, %d options", len(pc.Controls), len(pc.Options))
+	if len(pc.Controls) != 0 || len(pc.Options) != 2 || len(decode(t, pc.Options[0]).Series) != 8 || len(decode(t, pc.Options[1]).Series) != 6 {
+		t.Errorf("comparison figure: %d controls, %d options: want 4 lines and 2 bands (two series each), then 2 errors and 2 bands", len(pc.Controls), len(pc.Options))
+	}
+	if !strings.Contains(strings.Join(pc.HTML, ""), "against the fastest and slowest runs") {
+		t.Error("the comparison does not give the error's band")
 	}
 }
 
@@ -483,7 +498,54 @@ func TestBoundedCache(t *testing.T) {
 	if pn.States[0][0] == pn.States[1][0] || pn.States[0][2] != pn.States[1][2] {
 		t.Error("the slider must change the per-token chart; the curves against capacity are one option")
 	}
+	// Every path is drawn with the spread of its runs.
+	if c := decode(t, pn.Options[pn.States[0][0]]); len(c.Series) != 9 {
+		t.Errorf("per-token chart: %d series, want 3 lines and 3 bands (two series each)", len(c.Series))
+	}
+	if c := decode(t, pn.Options[pn.States[0][2]]); len(c.Series) != 7 {
+		t.Errorf("time against capacity: %d series, want 3 lines, 2 sets of error bars and a band (two series)", len(c.Series))
+	}
+	// Each capacity's sentence ranks a policy only beyond the noise.
+	for i := range b.Capacities {
+		want := ranked(b.RecomputeRank[i])
+		if !strings.Contains(boundedSentence(b, i), want) {
+			t.Errorf("capacity %d: sentence lacks %q", b.Capacities[i], want)
+		}
+	}
 }
+
+func TestSpeedupBySize(t *testing.T) {
+	lab := tinyLab(t)
+	s := lab.SpeedupSettings()
+	s.Repeat = 2
+	st, err := study.MeasureSpeedups(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := render(t, SpeedupBySize(st))
+	if len(pn.Options) != 2 || len(pn.Views) != 4 {
+		t.Fatalf("%d options, %d views", len(pn.Options), len(pn.Views))
+	}
+	c := decode(t, pn.Options[0])
+	if c.XAxis[0].Type != "log" || len(c.Series) != 2 || len(points(t, c, 0)) != 2 {
+		t.Errorf("speedup chart: x %+v, %d series", c.XAxis[0], len(c.Series))
+	}
+	if got := points(t, c, 0)[1]; got != study.Round4(st.Points[1].Speedup.Median) {
+		t.Errorf("second model's speedup %g, want %g", got, st.Points[1].Speedup.Median)
+	}
+	// error bars: two ends and a gap per model
+	if bars := len(c.Series[1].Data); bars != 6 {
+		t.Errorf("%d error-bar points, want 6", bars)
+	}
+	if !strings.Contains(strings.Join(pn.HTML, ""), st.Points[0].Model) {
+		t.Error("the table does not list the models")
+	}
+	empty := render(t, SpeedupBySize(study.SpeedupStudy{Skipped: []study.SkippedModel{{Model: "x", Reason: "memory"}}}))
+	if !strings.Contains(strings.Join(empty.HTML, ""), "Not measured: x") {
+		t.Error("an empty sweep does not say what it skipped")
+	}
+}
+
 
 func TestPageHasEverySection(t *testing.T) {
 	lab := tinyLab(t)
@@ -504,8 +566,8 @@ func TestPageHasEverySection(t *testing.T) {
 		}
 	}
 	// Only the KV study ran: the others say they are missing, the KV ones draw.
-	if n := strings.Count(html, "Not computed"); n != 9 {
-		t.Errorf("%d missing figures, want 9 (measured, predicted, sparse, trust, comparison, cache, tiers, latency, bounded)", n)
+	if n := strings.Count(html, "Not computed"); n != 10 {
+		t.Errorf("%d missing figures, want 10 (measured, speedup, predicted, sparse, trust, comparison, cache, tiers, latency, bounded)", n)
 	}
 	if !strings.Contains(html, "How much context fits") || strings.Contains(html, "kvw-error") {
 		t.Error("the KV figures did not draw")

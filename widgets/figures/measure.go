@@ -3,6 +3,7 @@ package figures
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -25,6 +26,7 @@ type LiveLatency struct {
 	chart       *widgets.LiveChart
 	model       string
 	prompt, new int
+	repeat, run int // runs of each path; the run being drawn (from 1)
 	xs          map[string][]float64
 	ys          map[string][]float64
 }
@@ -33,19 +35,28 @@ type LiveLatency struct {
 // end it with Done.
 func NewLiveLatency(chart *widgets.LiveChart, s study.MeasureSettings) *LiveLatency {
 	return &LiveLatency{chart: chart.Height("380px").Every(250 * time.Millisecond), model: s.Model.Name, prompt: s.Prompt, new: s.New,
-		xs: map[string][]float64{}, ys: map[string][]float64{}}
+		repeat: max(s.Repeat, 1), run: 1, xs: map[string][]float64{}, ys: map[string][]float64{}}
 }
 
 // OnToken records one token (study.MeasureSettings.OnToken) and redraws at
 // most every 250 ms: the browser drawing shares the CPU being measured.
-// The prefill (token 0) is not drawn: it is a whole prompt.
+// It draws the first timed run of each path as it arrives and then says
+// which run is being timed (the figure after it draws every run). The
+// prefill (token 0) is not drawn: it is a whole prompt.
 func (l *LiveLatency) OnToken(t study.Token) {
 	if t.Index == 0 || (t.Path != "cached" && t.Path != "uncached") {
 		return
 	}
+	if t.Repeat > 0 {
+		if t.Repeat+1 != l.run {
+			l.run = t.Repeat + 1
+			l.chart.Update(l.plot(fmt.Sprintf("run %d of %d of each path…", l.run, l.repeat)))
+		}
+		return
+	}
 	l.xs[t.Path] = append(l.xs[t.Path], float64(t.Position))
 	l.ys[t.Path] = append(l.ys[t.Path], t.Seconds*1e3)
-	l.chart.Update(l.plot("measuring…"))
+	l.chart.Update(l.plot(fmt.Sprintf("run 1 of %d of each path…", l.repeat)))
 }
 
 // Done draws the final state of the chart.
@@ -53,7 +64,7 @@ func (l *LiveLatency) Done() error {
 	if len(l.xs["cached"])+len(l.xs["uncached"]) == 0 {
 		return l.chart.Done()
 	}
-	l.chart.Update(l.plot("as measured"))
+	l.chart.Update(l.plot(fmt.Sprintf("first of %d runs of each path", l.repeat)))
 	return l.chart.Done()
 }
 
@@ -69,12 +80,14 @@ func (l *LiveLatency) plot(state string) widgets.Charter {
 }
 
 // MeasuredLatency is the figure of section 2: per-token latency with and
-// without a cache against position, and the split of each token's time
-// (matmuls, attention, KV writes, the rest) for the picked path.
+// without a cache against position (the median of the runs, shaded from
+// the fastest to the slowest run), and the split of each token's median
+// time (matmuls, attention, KV writes, the rest) for the picked path.
 func MeasuredLatency(run study.Measured) *widgets.Explorer {
 	paths := []string{"with KV cache", "without (recompute the prefix)"}
 	return widgets.NewExplorer().
-		Caption(fmt.Sprintf("%s measured on this CPU (%d threads): %d-token prompt, %d new tokens", run.Model, run.Threads, run.Prompt, run.New)).
+		Caption(fmt.Sprintf("%s measured on this CPU (%d threads): %d-token prompt, %d new tokens; medians of %d runs of each path in turn, after %d untimed warm-up tokens",
+			run.Model, run.Threads, run.Prompt, run.New, run.Repeat, run.WarmUpTokens)).
 		Select("path", "Breakdown of", paths).
 		Chart(func(widgets.At) widgets.Charter { return measuredLines(run) }, widgets.Size("49%", "380px")).
 		Chart(func(at widgets.At) widgets.Charter {
@@ -96,12 +109,20 @@ func decodeSteps(run study.Measured, ys []float64, scale float64) (xs, out []flo
 }
 
 func measuredLines(run study.Measured) widgets.Charter {
-	pl := newPlot(run.Model+": time per token", widgets.Axis{Name: "Position of the new token", Unit: "tokens"}, widgets.Axis{Name: "Time per token", Unit: "ms", Log: true})
-	xs, c := decodeSteps(run, run.Cached.PerTokenS, 1e3)
-	pl.add("with KV cache", xs, c, style{color: colorCached, width: 1.5})
-	xs, u := decodeSteps(run, run.Uncached.PerTokenS, 1e3)
-	pl.add("without (recompute the prefix)", xs, u, style{color: colorUncached, width: 1.5})
-	return pl.xRange(0, float64(run.Prompt+run.New))
+	pl := newPlot(run.Model+": time per token (median of the runs)", widgets.Axis{Name: "Position of the new token", Unit: "tokens"}, widgets.Axis{Name: "Time per token", Unit: "ms", Log: true})
+	for _, p := range []struct {
+		name  string
+		t     study.PathTiming
+		color string
+	}{{"with KV cache", run.Cached, colorCached}, {"without (recompute the prefix)", run.Uncached, colorUncached}} {
+		xs, med := decodeSteps(run, p.t.PerTokenS, 1e3)
+		pl.add(p.name, xs, med, style{color: p.color, width: 1.5})
+		if _, lo := decodeSteps(run, p.t.PerTokenMinS, 1e3); len(lo) == len(xs) {
+			_, hi := decodeSteps(run, p.t.PerTokenMaxS, 1e3)
+			pl.runBand(strings.SplitN(p.name, " (", 2)[0]+", "+runsLabel(p.t.Repeats), xs, lo, hi, p.color)
+		}
+	}
+	return pl.legendRows(124).xRange(0, float64(run.Prompt+run.New))
 }
 
 func breakdownChart(run study.Measured, p study.PathTiming, name string) widgets.Charter {
@@ -142,10 +163,21 @@ func measuredSentence(run study.Measured) string {
 		agree = "<b>produced different tokens</b>"
 	}
 	c, u := run.Cached, run.Uncached
-	return fmt.Sprintf("<p>Whole generation: %.0f ms with the cache, %.0f ms without: <b>%s faster</b>. "+
-		"Mean decode step %.2f ms vs %.2f ms (with the cache, the middle 80%% of steps took %.2f to %.2f ms); the last one %.2f ms vs %.2f ms. "+
-		"First token (the prompt's prefill): %.2f ms vs %.2f ms. Both paths %s (largest logit difference %.2g of the logits' scale).</p>",
-		1e3*c.TotalS, 1e3*u.TotalS, units.Times(run.Speedup),
+	verdict := fmt.Sprintf("<b>%s faster</b> (%s over %d runs, %s)", units.Times(run.Speedup),
+		spreadText(run.SpeedupSpread, units.Times), run.SpeedupSpread.N, ranked(run.Ranking))
+	if !run.Ranking.Ranked() {
+		verdict = fmt.Sprintf("speedup %s: %s", spreadText(run.SpeedupSpread, units.Times), ranked(run.Ranking))
+	}
+	clo, cmed, chi := c.PrefillSpread()
+	ulo, umed, uhi := u.PrefillSpread()
+	return fmt.Sprintf("<p>Whole generation, median of %d runs: %s with the cache, %s without: %s. "+
+		"Mean decode step %.2f ms vs %.2f ms (with the cache, the middle 80%% of positions took %.2f to %.2f ms); the last one %.2f ms vs %.2f ms. "+
+		"First token (the prompt's prefill, the same work on both paths): %.2f ms (%.2f to %.2f) vs %.2f ms (%.2f to %.2f). "+
+		"Both paths %s (largest logit difference %.2g of the logits' scale).%s</p>",
+		run.Repeat, spreadText(c.Total.Scaled(1e3), msValue), spreadText(u.Total.Scaled(1e3), msValue), verdict,
 		1e3*c.MeanDecodeS(), 1e3*u.MeanDecodeS(), 1e3*c.DecodeStep.P10, 1e3*c.DecodeStep.P90, 1e3*c.LastS(), 1e3*u.LastS(),
-		1e3*c.PrefillS(), 1e3*u.PrefillS(), agree, run.MaxRelLogitDiff)
+		1e3*cmed, 1e3*clo, 1e3*chi, 1e3*umed, 1e3*ulo, 1e3*uhi, agree, run.MaxRelLogitDiff, busy(run.OthersBusy))
 }
+
+// msValue formats milliseconds.
+func msValue(v float64) string { return fmt.Sprintf("%.0f ms", v) }

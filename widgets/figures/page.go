@@ -23,8 +23,10 @@ func Sections() []Section {
 		{"1. The chosen models", "", func(rep study.Report) []widgets.Widget {
 			return []widgets.Widget{ModelTable(rep.Chosen)}
 		}},
-		{"2. Measured on this CPU", "A real float32 transformer generates tokens with a KV cache and again without one; every token is timed.",
-			func(rep study.Report) []widgets.Widget { return figure(rep.Measured, MeasuredLatency) }},
+		{"2. Measured on this CPU", "A real float32 transformer generates tokens with a KV cache and again without one, several runs of each in turn after an untimed warm-up; every token is timed. Then the same for models of growing size.",
+			func(rep study.Report) []widgets.Widget {
+				return append(figure(rep.Measured, MeasuredLatency), figure(rep.Speedup, SpeedupBySize)...)
+			}},
 		{"3. Predicted for big models", "A roofline cost model prices each step from FLOPs, bytes and kernel launches on datasheet hardware, as each engine runs it; " +
 			"the shading around every predicted curve is what a measurement would likely show. Then a sliding-window model against dense ones at long context, " +
 			"how far the predictions are from published measurements, and the same model on this CPU beside the measurement.",
