@@ -28,16 +28,20 @@ func (a Axis) valueType() string {
 }
 
 // frame is the layout every helper chart shares: title top left, legend
-// at the bottom, axis names centred along their axes, room for all three.
+// in rows under it (never paged: a paged legend hides series), axis labels
+// inside the canvas (containLabel), the y axis named above the axis and the
+// x axis under its labels. The runtime places each part in pixels for the
+// canvas it draws on (assets/runtime.js, layout), wraps the title to the
+// width, and adds the toolbox, zoom and unit-aware tooltips.
 func frame(title string, x, y Axis, xType string) []charts.GlobalOpts {
 	return []charts.GlobalOpts{
-		charts.WithTitleOpts(opts.Title{Title: title, Left: "10", Top: "6"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "4", Type: "scroll"}),
+		charts.WithTitleOpts(opts.Title{Title: title, Left: "8", Top: "8"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "plain", Left: "8", Top: "34"}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithGridOpts(opts.Grid{Left: "88", Right: "40", Top: "56", Bottom: "84"}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "8", Top: "84", Bottom: "30", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: xType, Name: x.heading(), NameLocation: "middle", NameGap: 30,
 			SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: y.valueType(), Name: y.heading(), NameLocation: "middle", NameGap: 62}),
+		charts.WithYAxisOpts(opts.YAxis{Type: y.valueType(), Name: y.heading(), NameLocation: "end", NameGap: 8}),
 		charts.WithAnimation(false),
 	}
 }
@@ -50,9 +54,12 @@ func frame(title string, x, y Axis, xType string) []charts.GlobalOpts {
 //		Series("with KV cache", ctx, with).
 //		Series("without", ctx, without)
 type LineChart struct {
-	line *charts.Line
+	line   *charts.Line
+	points []seriesPoints // each series' points, to find lines drawn over one another
 	firstError
 }
+
+type seriesPoints struct{ xs, ys []float64 }
 
 // NewLineChart starts a line chart with a value x axis.
 func NewLineChart(title string, x, y Axis) *LineChart {
@@ -81,6 +88,7 @@ func (c *LineChart) Series(name string, xs, ys []float64) *LineChart {
 		data[i] = opts.LineData{Value: []any{xs[i], y}}
 	}
 	c.line.AddSeries(name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(xs) <= 60), ConnectNulls: opts.Bool(false)}))
+	c.points = append(c.points, seriesPoints{append([]float64(nil), xs...), append([]float64(nil), ys...)})
 	return c
 }
 
@@ -88,9 +96,103 @@ func (c *LineChart) Series(name string, xs, ys []float64) *LineChart {
 // not set (c.Line().SetGlobalOptions(...)).
 func (c *LineChart) Line() *charts.Line { return c.line }
 
-// Validate and JSON make a LineChart a Charter.
-func (c *LineChart) Validate()            { c.line.Validate() }
-func (c *LineChart) JSON() map[string]any { return c.line.JSON() }
+// Validate and JSON make a LineChart a Charter. Both first tell apart
+// lines drawn over one another (Distinguish).
+func (c *LineChart) Validate() { c.distinguish(); c.line.Validate() }
+
+// JSON is the chart's ECharts option.
+func (c *LineChart) JSON() map[string]any { c.distinguish(); return c.line.JSON() }
+
+// overlapSymbols mark a line that runs over an earlier one.
+var overlapSymbols = []string{"rect", "triangle", "diamond", "circle", "pin", "arrow"}
+
+// distinguish gives every line that runs over an earlier one (Overlaps) a
+// dash pattern of its own and markers, so that neither hides the other:
+// two models with the same KV bytes per token draw the same line. It runs
+// when the chart is encoded, after every style was set, and gives the same
+// result however often it runs.
+func (c *LineChart) distinguish() {
+	n := 0
+	for k := range c.points {
+		if k >= len(c.line.MultiSeries) {
+			break
+		}
+		over := -1
+		for j := 0; j < k; j++ {
+			if Overlaps(c.points[j].xs, c.points[j].ys, c.points[k].xs, c.points[k].ys) {
+				over = j
+				break
+			}
+		}
+		if over < 0 {
+			continue
+		}
+		s := &c.line.MultiSeries[k]
+		ls := opts.LineStyle{}
+		if s.LineStyle != nil {
+			ls = *s.LineStyle
+		}
+		base := opts.LineStyle{}
+		if o := c.line.MultiSeries[over].LineStyle; o != nil {
+			base = *o
+		}
+		ls.Type = "dashed"
+		if base.Type == "dashed" {
+			ls.Type = "dotted"
+		}
+		s.LineStyle = &ls
+		if len(c.points[k].xs) <= 60 {
+			s.ShowSymbol = opts.Bool(true)
+			s.Symbol = overlapSymbols[n%len(overlapSymbols)]
+			s.SymbolSize = 7
+		}
+		n++
+	}
+}
+
+// Overlaps reports whether line b runs over line a: at half or more of b's
+// points inside a's x range, b is within 1% of a (a linearly interpolated),
+// and at two points at least. Such lines would hide one another.
+func Overlaps(ax, ay, bx, by []float64) bool {
+	if len(ax) < 2 || len(ax) != len(ay) || len(bx) != len(by) {
+		return false
+	}
+	inside, close := 0, 0
+	for i, x := range bx {
+		y, ok := interpolate(ax, ay, x)
+		if !ok || math.IsNaN(by[i]) {
+			continue
+		}
+		inside++
+		if math.Abs(y-by[i]) <= 0.01*math.Max(math.Abs(y), math.Abs(by[i])) {
+			close++
+		}
+	}
+	return close >= 2 && 2*close >= inside
+}
+
+// interpolate is a's y at x, linear between the points around it; ok is
+// false outside a's x range or next to a gap.
+func interpolate(xs, ys []float64, x float64) (float64, bool) {
+	for i := 1; i < len(xs); i++ {
+		lo, hi := xs[i-1], xs[i]
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		if x < lo || x > hi {
+			continue
+		}
+		if math.IsNaN(ys[i-1]) || math.IsNaN(ys[i]) {
+			return 0, false
+		}
+		if xs[i] == xs[i-1] {
+			return ys[i], true
+		}
+		t := (x - xs[i-1]) / (xs[i] - xs[i-1])
+		return ys[i-1] + t*(ys[i]-ys[i-1]), true
+	}
+	return 0, false
+}
 
 // BarChart is a go-echarts bar chart over named categories (models,
 // hardware), laid out like LineChart.
@@ -99,7 +201,9 @@ func (c *LineChart) JSON() map[string]any { return c.line.JSON() }
 //		Series("fp16", kib)
 type BarChart struct {
 	bar        *charts.Bar
-	categories int
+	categories []string
+	xName      string
+	y          Axis
 	firstError
 }
 
@@ -110,13 +214,27 @@ func NewBarChart(title, xName string, y Axis, categories []string) *BarChart {
 	b.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: xName, NameLocation: "middle", NameGap: 30,
 		AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 0, HideOverlap: opts.Bool(true)}}))
 	b.SetXAxis(append([]string(nil), categories...))
-	return &BarChart{bar: b, categories: len(categories)}
+	return &BarChart{bar: b, categories: append([]string(nil), categories...), xName: xName, y: y}
+}
+
+// Horizontal turns the bars sideways: categories down the left, values
+// along the bottom. Long category names (a model and its attention) read
+// in full there, where under vertical bars they would be cut or rotated.
+func (c *BarChart) Horizontal() *BarChart {
+	c.bar.XYReversal()
+	cats := append([]string(nil), c.categories...)
+	c.bar.SetGlobalOptions(
+		charts.WithXAxisOpts(opts.XAxis{Type: c.y.valueType(), Name: c.y.heading(), NameLocation: "middle", NameGap: 30,
+			SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: c.xName, Data: cats, Inverse: opts.Bool(true),
+			AxisLabel: &opts.AxisLabel{Interval: "0"}}))
+	return c
 }
 
 // Series adds one bar per category; values must be finite, one per category.
 func (c *BarChart) Series(name string, values []float64) *BarChart {
-	if len(values) != c.categories {
-		c.fail(fmt.Errorf("widgets: bar series %q has %d values for %d categories", name, len(values), c.categories))
+	if len(values) != len(c.categories) {
+		c.fail(fmt.Errorf("widgets: bar series %q has %d values for %d categories", name, len(values), len(c.categories)))
 		return c
 	}
 	data := make([]opts.BarData, len(values))

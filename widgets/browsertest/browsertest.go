@@ -202,7 +202,14 @@ type Chart struct {
 	Width    int      `json:"width"`  // canvas size in CSS pixels
 	Height   int      `json:"height"` // (0 when nothing was drawn)
 	Series   []Series `json:"series"`
+	Message  string   `json:"message"` // the text of a MessageChart (no series)
 	Disposed bool     `json:"disposed"`
+}
+
+// Drawn reports whether the chart has a canvas and something on it: a
+// series, or the message of a chart that says why it has none.
+func (c Chart) Drawn() bool {
+	return c.Width > 0 && c.Height > 0 && (len(c.Series) > 0 || c.Message != "")
 }
 
 // Series is one series of a chart, with its data and marker lines as ECharts holds them.
@@ -227,6 +234,7 @@ const chartsJS = `(() => {
       c.legend = (o.legend && o.legend[0] && o.legend[0].data) || [];
       c.series = (o.series || []).map(s => ({name: s.name || '', type: s.type, data: s.data || [],
         markLine: (s.markLine && s.markLine.data) || null}));
+      c.message = (o.graphic && o.graphic[0] && o.graphic[0].elements || []).map(g => (g.style && g.style.text) || '').join(' ');
       const canvas = el.querySelector('canvas');
       c.width = canvas ? canvas.clientWidth : 0; c.height = canvas ? canvas.clientHeight : 0;
       c.disposed = inst.isDisposed();
@@ -254,7 +262,7 @@ func (b *Browser) WaitCharts(n int, timeout time.Duration) ([]Chart, error) {
 		}
 		drawn := 0
 		for _, c := range cs {
-			if c.Width > 0 && c.Height > 0 && len(c.Series) > 0 {
+			if c.Drawn() {
 				drawn++
 			}
 		}

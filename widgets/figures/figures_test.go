@@ -30,8 +30,6 @@ type panel struct {
 	States  [][]int           `json:"states"`
 }
 
-var dataBlock = regexp.MustCompile(`(?s)<script type="application/json" class="kvw-data">(.*?)</script>`)
-
 // render renders w and decodes its one data block; it fails on a widget
 // error, on NaN or Infinity anywhere, and on an option that is not JSON.
 func render(t *testing.T, w interface{ HTML() (string, error) }) panel {
@@ -45,12 +43,15 @@ func render(t *testing.T, w interface{ HTML() (string, error) }) panel {
 			t.Fatalf("rendered widget holds %q", bad)
 		}
 	}
-	m := dataBlock.FindAllStringSubmatch(html, -1)
-	if len(m) != 1 {
-		t.Fatalf("%d data blocks, want 1", len(m))
+	blocks, err := widgets.DataBlocks(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 1 {
+		t.Fatalf("%d data blocks, want 1", len(blocks))
 	}
 	var p panel
-	if err := json.Unmarshal([]byte(m[0][1]), &p); err != nil {
+	if err := json.Unmarshal(blocks[0], &p); err != nil {
 		t.Fatalf("data block: %v", err)
 	}
 	for _, row := range p.States {
@@ -97,9 +98,7 @@ type chart struct {
 	} `json:"yAxis"`
 	Series []struct {
 		Name string `json:"name"`
-		Data []struct {
-			Value any `json:"value"`
-		} `json:"data"`
+		Data []any  `json:"data"`
 	} `json:"series"`
 }
 
@@ -120,7 +119,10 @@ func points(t *testing.T, c chart, series int) []float64 {
 	t.Helper()
 	var ys []float64
 	for _, d := range c.Series[series].Data {
-		switch v := d.Value.(type) {
+		if m, ok := d.(map[string]any); ok {
+			d = m["value"]
+		}
+		switch v := d.(type) {
 		case []any:
 			if y, ok := v[1].(float64); ok {
 				ys = append(ys, y)
