@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -155,6 +156,9 @@ func Size(width, height string) ViewOption {
 }
 
 // Chart adds a chart view: build returns the go-echarts chart for a state.
+// A build that returns the same chart (pointer) for several states, say a
+// figure that caches charts by the controls they depend on, has it encoded
+// once; such a chart must not change after it is returned.
 func (e *Explorer) Chart(build func(At) Charter, opts ...ViewOption) *Explorer {
 	if build == nil {
 		e.fail(errors.New("widgets: Explorer.Chart: build function is nil"))
@@ -285,6 +289,9 @@ func (e *Explorer) panel() (*panel, error) {
 	}
 	var options interner[json.RawMessage]
 	var fragments, texts interner[string]
+	// A builder that returns the same chart (pointer) for several states
+	// (a figure memoizing what depends on some controls only) is encoded once.
+	encoded := map[Charter]int{}
 	pos := make([]int, len(e.controls))
 	for s := 0; s < n; s++ {
 		rest := s
@@ -297,11 +304,23 @@ func (e *Explorer) panel() (*panel, error) {
 		row := make([]int, len(e.views))
 		for j, v := range e.views {
 			if v.chart != nil {
-				opt, err := chartOption(v.chart(at))
-				if err != nil {
-					return nil, fmt.Errorf("%w (view %d, state %s)", err, j, e.describe(pos))
+				c := v.chart(at)
+				ptr, known, i := isPointer(c), false, 0
+				if ptr {
+					i, known = encoded[c]
 				}
-				row[j] = options.add(string(opt), opt)
+				if known {
+					row[j] = i
+				} else {
+					opt, err := chartOption(c)
+					if err != nil {
+						return nil, fmt.Errorf("%w (view %d, state %s)", err, j, e.describe(pos))
+					}
+					row[j] = options.add(string(opt), opt)
+					if ptr {
+						encoded[c] = row[j]
+					}
+				}
 				if v.markAt != nil {
 					var x *float64
 					if m := v.markAt(at); !math.IsNaN(m) && !math.IsInf(m, 0) {
@@ -336,6 +355,10 @@ func (e *Explorer) panel() (*panel, error) {
 	p.options, p.html, p.texts = options.values, fragments.values, texts.values
 	return p, nil
 }
+
+// isPointer reports whether c is a pointer (its identity names one chart),
+// so that it can key the encoded charts; a chart held by value is not.
+func isPointer(c Charter) bool { return c != nil && reflect.ValueOf(c).Kind() == reflect.Pointer }
 
 // splitTableStyle takes the <style> element that report.Table.HTML puts in
 // every table out of frag, so an explorer carries it once, not once per state.

@@ -3,6 +3,8 @@ package widgets
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strconv"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -204,6 +206,9 @@ type BarChart struct {
 	categories []string
 	xName      string
 	y          Axis
+	values     [][]float64 // each series' values
+	horizontal bool
+	clipped    bool // ClipSpikes has run
 	firstError
 }
 
@@ -221,6 +226,7 @@ func NewBarChart(title, xName string, y Axis, categories []string) *BarChart {
 // along the bottom. Long category names (a model and its attention) read
 // in full there, where under vertical bars they would be cut or rotated.
 func (c *BarChart) Horizontal() *BarChart {
+	c.horizontal = true
 	c.bar.XYReversal()
 	cats := append([]string(nil), c.categories...)
 	c.bar.SetGlobalOptions(
@@ -246,12 +252,98 @@ func (c *BarChart) Series(name string, values []float64) *BarChart {
 		data[i] = opts.BarData{Value: v}
 	}
 	c.bar.AddSeries(name, data)
+	c.values = append(c.values, append([]float64(nil), values...))
 	return c
 }
 
 // Bar is the underlying go-echarts chart.
 func (c *BarChart) Bar() *charts.Bar { return c.bar }
 
-// Validate and JSON make a BarChart a Charter.
-func (c *BarChart) Validate()            { c.bar.Validate() }
-func (c *BarChart) JSON() map[string]any { return c.bar.JSON() }
+// Validate and JSON make a BarChart a Charter. Both first cut off spikes
+// that would flatten every other bar (clipSpikes).
+func (c *BarChart) Validate() { c.clipSpikes(); c.bar.Validate() }
+
+// JSON is the chart's ECharts option.
+func (c *BarChart) JSON() map[string]any { c.clipSpikes(); return c.bar.JSON() }
+
+// Spike rule: a bar is a spike when it is more than spikeRatio times the
+// 90th percentile of the bars (of at least spikeBars bars); the value axis
+// then ends a little above the tallest other bar, and each spike (at most
+// spikeLabels, the tallest) is labelled with its value at the top.
+const (
+	spikeRatio  = 3
+	spikeBars   = 10
+	spikeLabels = 5
+)
+
+// clipSpikes keeps one outlier (a 190 ms step among 1 ms ones: the machine
+// was busy for a moment) from flattening every other bar: it caps the value
+// axis above the bars that are not spikes and writes each spike's value
+// where it is cut. Stacked series count as one bar per category. The
+// tooltip and the data view still give every value.
+func (c *BarChart) clipSpikes() {
+	if c.clipped || c.horizontal || len(c.values) == 0 || len(c.categories) < spikeBars {
+		return
+	}
+	c.clipped = true
+	tops := make([]float64, len(c.categories))
+	for k, vs := range c.values {
+		stacked := k < len(c.bar.MultiSeries) && c.bar.MultiSeries[k].Stack != ""
+		for i, v := range vs {
+			if stacked {
+				tops[i] += v
+			} else {
+				tops[i] = math.Max(tops[i], v)
+			}
+		}
+	}
+	sorted := append([]float64(nil), tops...)
+	sort.Float64s(sorted)
+	p90 := sorted[int(0.9*float64(len(sorted)-1))]
+	if p90 <= 0 || sorted[len(sorted)-1] <= spikeRatio*p90 {
+		return
+	}
+	rest := 0.0
+	for _, t := range tops {
+		if t <= spikeRatio*p90 {
+			rest = math.Max(rest, t)
+		}
+	}
+	top := niceCeil(1.15 * rest)
+	c.bar.YAxisList[0].Max = top
+	var spikes []int
+	for i, t := range tops {
+		if t > top {
+			spikes = append(spikes, i)
+		}
+	}
+	sort.SliceStable(spikes, func(a, b int) bool { return tops[spikes[a]] > tops[spikes[b]] })
+	if len(spikes) > spikeLabels {
+		spikes = spikes[:spikeLabels]
+	}
+	var marks []opts.MarkPointNameCoordItem
+	for _, i := range spikes {
+		text := strconv.FormatFloat(tops[i], 'g', 3, 64)
+		if c.y.Unit != "" {
+			text += " " + c.y.Unit
+		}
+		marks = append(marks, opts.MarkPointNameCoordItem{Name: "cut", Coordinate: []any{c.categories[i], top}, Value: "↑ " + text,
+			Symbol: "none", Label: &opts.Label{Show: opts.Bool(true), Position: "bottom", Color: "#a40000", Formatter: "{c}"}})
+	}
+	last := &c.bar.MultiSeries[len(c.bar.MultiSeries)-1]
+	last.ConfigureSeriesOpts(charts.WithMarkPointNameCoordItemOpts(marks...))
+}
+
+// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return v
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= v*(1-1e-12) {
+			return m * p
+		}
+	}
+	return 10 * p
+}

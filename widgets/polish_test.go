@@ -232,3 +232,52 @@ func TestLargePanelsAreCompressed(t *testing.T) {
 		t.Errorf("%d options after inflating, want 40", len(d.Options))
 	}
 }
+
+// One 190 ms step among 1 ms ones must not flatten the other bars.
+func TestBarSpikesAreCut(t *testing.T) {
+	var cats []string
+	var matmul, attn []float64
+	for i := range 40 {
+		cats = append(cats, string(rune('A'+i%26))+string(rune('a'+i/26)))
+		matmul, attn = append(matmul, 0.8), append(attn, 0.2)
+	}
+	matmul[17] = 189
+	b := NewBarChart("Where the time goes", "Position (tokens)", Axis{Name: "Time per token", Unit: "ms"}, cats).
+		Series("matmuls", matmul).Series("attention", attn)
+	for i := range b.Bar().MultiSeries {
+		b.Bar().MultiSeries[i].Stack = "time"
+	}
+	raw, err := chartOption(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		YAxis []struct {
+			Max float64 `json:"max"`
+		} `json:"yAxis"`
+		Series []struct {
+			MarkPoint struct {
+				Data []struct {
+					Value string `json:"value"`
+					Coord []any  `json:"coord"`
+				} `json:"data"`
+			} `json:"markPoint"`
+		} `json:"series"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	if m := o.YAxis[0].Max; m < 1 || m > 2 {
+		t.Errorf("value axis ends at %v, want just above the 1 ms bars", m)
+	}
+	marks := o.Series[1].MarkPoint.Data
+	if len(marks) != 1 || marks[0].Value != "↑ 189 ms" || marks[0].Coord[0] != cats[17] {
+		t.Errorf("the cut bar's label: %+v", marks)
+	}
+	// No spike, no cut.
+	flat := NewBarChart("flat", "x", Axis{Name: "t", Unit: "ms"}, cats).Series("s", attn)
+	raw, _ = chartOption(flat)
+	if strings.Contains(string(raw), `"max"`) || strings.Contains(string(raw), "markPoint") {
+		t.Errorf("a chart without spikes was cut: %s", raw)
+	}
+}

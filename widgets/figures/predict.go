@@ -47,6 +47,9 @@ func deviceLabel(hw string, c study.LatencyCurve) string {
 }
 
 func latencyChart(p study.Predictions, m, h, e int) widgets.Charter {
+	if w, ok := noFitMessage(p, m, h, e); ok {
+		return w
+	}
 	c := p.Curves[m][h][e]
 	title := fmt.Sprintf("%s on %s, %s: time per token", p.Models[m], deviceLabel(p.Hardware[h], c), p.Modes[e])
 	if c.Error != "" || !c.Fits {
@@ -68,6 +71,9 @@ func latencyChart(p study.Predictions, m, h, e int) widgets.Charter {
 }
 
 func speedupChart(p study.Predictions, m, h, e int) widgets.Charter {
+	if w, ok := noFitMessage(p, m, h, e); ok {
+		return w
+	}
 	c := p.Curves[m][h][e]
 	pl := newPlot(fmt.Sprintf("%s on %s: speedup from the cache", p.Models[m], deviceLabel(p.Hardware[h], c)),
 		widgets.Axis{Name: "Context", Unit: "tokens", Log: true}, widgets.Axis{Name: "Speedup (without / with)", Unit: "×"})
