@@ -46,8 +46,12 @@ func hardCharts() []Widget {
 		parts[0] = append(parts[0], 0.5+0.001*float64(i))
 		parts[1] = append(parts[1], 0.1)
 	}
+	parts[0][150], parts[0][160] = 190, 80 // spikes near the right edge: cut, labelled inside the canvas
 	stack := NewBarChart("Where the time goes: with KV cache", "Position of the new token (tokens)", Axis{Name: "Time per token", Unit: "ms"}, cats).
 		Series("matmuls (compute)", parts[0]).Series("attention (reads cached K/V)", parts[1])
+	for i := range stack.Bar().MultiSeries {
+		stack.Bar().MultiSeries[i].Stack = "time"
+	}
 	return []Widget{
 		NewExplorer().Caption("Two charts side by side, as the figures draw them").
 			Chart(func(At) Charter { return long }, Size("49%", "380px")).

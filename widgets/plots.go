@@ -321,14 +321,31 @@ func (c *BarChart) clipSpikes() {
 	if len(spikes) > spikeLabels {
 		spikes = spikes[:spikeLabels]
 	}
+	// Labels point toward the middle (a label at the right edge would leave
+	// the canvas); one closer than an eighth of the axis to the last
+	// labelled spike keeps its triangle only.
+	sort.Ints(spikes)
 	var marks []opts.MarkPointNameCoordItem
+	lastLabel := math.Inf(-1)
 	for _, i := range spikes {
+		side := "right"
+		if 2*i >= len(c.categories) {
+			side = "left"
+		}
+		at := float64(i) / float64(len(c.categories))
+		show := at-lastLabel >= 0.125
+		if show {
+			lastLabel = at
+		}
 		text := strconv.FormatFloat(tops[i], 'g', 3, 64)
 		if c.y.Unit != "" {
 			text += " " + c.y.Unit
 		}
+		// A symbol carries the label (ECharts draws no label without one):
+		// a small red triangle at the top of the axis, over the cut bar.
 		marks = append(marks, opts.MarkPointNameCoordItem{Name: "cut", Coordinate: []any{c.categories[i], top}, Value: "↑ " + text,
-			Symbol: "none", Label: &opts.Label{Show: opts.Bool(true), Position: "bottom", Color: "#a40000", Formatter: "{c}"}})
+			Symbol: "triangle", SymbolSize: 8, ItemStyle: &opts.ItemStyle{Color: "#a40000"},
+			Label: &opts.Label{Show: opts.Bool(show), Position: side, Color: "#a40000", Formatter: "{c}"}})
 	}
 	last := &c.bar.MultiSeries[len(c.bar.MultiSeries)-1]
 	last.ConfigureSeriesOpts(charts.WithMarkPointNameCoordItemOpts(marks...))

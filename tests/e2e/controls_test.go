@@ -13,6 +13,13 @@ import (
 // each explorer's sliders and pickers changes the data of its charts.
 func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 	t.Helper()
+	// Widgets mount once their data is read (inflated when large): wait
+	// until every one has, then count its charts.
+	if err := b.Wait(`document.querySelectorAll('.kvw-root').length > 0 && document.querySelectorAll('.kvw-root:not([data-kvw-ready])').length === 0`, 60*time.Second, nil); err != nil {
+		var status []string
+		_ = b.Eval(`Array.from(document.querySelectorAll('.kvw-root:not([data-kvw-ready]) .kvw-status')).map(e => e.textContent)`, &status)
+		t.Fatalf("%s: widgets not mounted: %v (status: %q)", where, err, status)
+	}
 	var want int
 	if err := b.Eval(`document.querySelectorAll('.kvw-chart').length`, &want); err != nil {
 		t.Fatal(err)

@@ -56,6 +56,10 @@ type Browser struct {
 	offsite  []string
 	problems []string
 	console  []string
+
+	downloadDir string
+	downloads   map[string]*Download // by guid, begun
+	done        []Download           // completed, not yet waited for
 }
 
 // Start launches Chromium (headless, no sandbox, no GPU, no background
@@ -77,7 +81,7 @@ func Start() (*Browser, error) {
 		chromedp.WindowSize(1200, 900),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	b := &Browser{}
+	b := &Browser{downloads: map[string]*Download{}}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
 	b.ctx = ctx
 	b.cancel = func() { cancel(); acancel() }
@@ -135,6 +139,14 @@ func offsite(u string) bool {
 		}
 	}
 	return true
+}
+
+// ClearLogs forgets the offsite requests, exceptions and console messages
+// seen so far (before opening the page whose own are to be checked).
+func (b *Browser) ClearLogs() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.offsite, b.problems, b.console = nil, nil, nil
 }
 
 // Close stops the browser.
