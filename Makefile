@@ -18,7 +18,7 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet nbclean gotest notebooks cpucheck e2e screenshot clean
+.PHONY: help lab lab-flags setup tools venv kernel assets test vet nbclean gotest notebooks cpucheck e2e screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,8 +26,20 @@ help: ## list the targets
 # Jupyter refuses to start as root without --allow-root (containers, CI machines run as root).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# GoNB publishes its kernel status only around the requests it handles, and JupyterLab ignores
+# the status answering a kernel_info_request, a type the server lists as untracked (its page
+# follows that list), so a notebook just opened shows the kernel as "Unknown" until a cell runs.
+# The server's default list less kernel_info_request/reply lets that reply's "idle" through.
+TRACK_KERNEL_INFO := $(foreach m,comm_info_request comm_info_reply shutdown_request shutdown_reply \
+	interrupt_request interrupt_reply debug_request debug_reply stream display_data update_display_data \
+	execute_input execute_result error status clear_output debug_event input_request input_reply,\
+	--MappingKernelManager.untracked_message_types=$(m))
+
 lab: setup ## install what is missing, then open JupyterLab on notebooks/kvcache.ipynb
-	JUPYTER_PATH=$(KERNELS) jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_ARGS) notebooks/kvcache.ipynb
+	JUPYTER_PATH=$(KERNELS) jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(TRACK_KERNEL_INFO) $(LAB_ARGS) notebooks/kvcache.ipynb
+
+lab-flags: # the server flags make lab adds (the browser test starts its lab with them)
+	@echo $(TRACK_KERNEL_INFO)
 
 setup: tools venv kernel assets ## install the Go tools, the venv, the GoNB kernel and the chart library
 

@@ -48,6 +48,10 @@ func frame(title string, x, y Axis, xType string) []charts.GlobalOpts {
 	}
 }
 
+// maxSymbols is the most points a line shows a marker on: markers on a
+// longer line clutter it, and each is an element to draw at every redraw.
+const maxSymbols = 30
+
 // LineChart is a go-echarts line chart over numeric x values, laid out so
 // that its title, axis names (with units) and legend stay readable.
 //
@@ -89,7 +93,7 @@ func (c *LineChart) Series(name string, xs, ys []float64) *LineChart {
 		}
 		data[i] = opts.LineData{Value: []any{xs[i], y}}
 	}
-	c.line.AddSeries(name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(xs) <= 60), ConnectNulls: opts.Bool(false)}))
+	c.line.AddSeries(name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(xs) <= maxSymbols), ConnectNulls: opts.Bool(false)}))
 	c.points = append(c.points, seriesPoints{append([]float64(nil), xs...), append([]float64(nil), ys...)})
 	return c
 }
@@ -143,7 +147,7 @@ func (c *LineChart) distinguish() {
 			ls.Type = "dotted"
 		}
 		s.LineStyle = &ls
-		if len(c.points[k].xs) <= 60 {
+		if len(c.points[k].xs) <= 2*maxSymbols {
 			s.ShowSymbol = opts.Bool(true)
 			s.Symbol = overlapSymbols[n%len(overlapSymbols)]
 			s.SymbolSize = 7

@@ -78,7 +78,13 @@ func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 			await new Promise(r => setTimeout(r, 300)); return true; })()`, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.ScreenshotElement("#"+id, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
+		// In the lab a widget scrolls inside the notebook panel, which a
+		// picture of the element alone misses: take the panel as shown.
+		sel := "#" + id
+		if where == "lab" {
+			sel = ".jp-NotebookPanel"
+		}
+		if err := b.ScreenshotElement(sel, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
 			t.Logf("screenshot of widget %s: %v", id, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,10 +58,15 @@ func TestNotebookWorkflow(t *testing.T) {
 	name := filepath.Base(notebook())
 	copyFile(t, filepath.Join(repo, notebook()), filepath.Join(root, name))
 	t.Setenv("KVCACHE_ROOT", repo)
+	flags, err := exec.Command("make", "-s", "--no-print-directory", "-C", repo, "lab-flags").Output()
+	if err != nil {
+		t.Fatalf("make lab-flags: %v", err)
+	}
 	lab, err := browsertest.StartLab(browsertest.LabConfig{
 		Jupyter: filepath.Join(repo, ".build", "venv", "bin", "jupyter"), RootDir: root,
 		JupyterPath: filepath.Join(repo, ".build", "jupyter"),
 		PathDirs:    []string{filepath.Join(repo, ".build", "bin"), filepath.Join(repo, ".build", "venv", "bin")},
+		Args:        strings.Fields(string(flags)), // as make lab starts it
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +90,7 @@ func TestNotebookWorkflow(t *testing.T) {
 	}
 
 	readmeShot(t, b)
+	checkOneWidgetPerRun(t, b)
 	checkControls(t, b, shots, "lab")
 
 	command(t, b, "docmanager:save")
@@ -130,6 +137,23 @@ func TestNotebookWorkflow(t *testing.T) {
 	}
 	if off := b.OffsiteRequests(); len(off) > 0 {
 		t.Errorf("the Kvcache_html export asked the network for %q", off)
+	}
+}
+
+// checkOneWidgetPerRun: the cell that draws a measurement live shows, once
+// it ran, the finished run's figure in the live chart's place, not both.
+func checkOneWidgetPerRun(t *testing.T, b *browsertest.Browser) {
+	t.Helper()
+	var n []int
+	if err := b.Eval(`Array.from(jupyterapp.shell.currentWidget.content.widgets)
+		.filter(c => c.model.type === 'code' && /NewLiveLatency/.test(c.model.sharedModel.getSource()))
+		.map(c => c.node.querySelectorAll('.kvw-root').length)`, &n); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range n {
+		if k != 1 {
+			t.Errorf("the live measurement's cell shows %d widgets after its run, want 1 (the figure in the live chart's place)", k)
+		}
 	}
 }
 

@@ -84,7 +84,6 @@ func (b *Browser) ClickText(selector, text string) error {
 	js := fmt.Sprintf(`(() => { const want = %[2]q; const el = Array.from(document.querySelectorAll(%[1]q)).find(e => e.offsetParent !== null && (want === '' || e.textContent.trim() === want));
 		if (!el) return null; el.scrollIntoView({block: 'nearest'}); const r = el.getBoundingClientRect();
 		return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, selector, text)
-	_ = box
 	var found *struct{ X, Y float64 }
 	if err := b.Eval(js, &found); err != nil {
 		return err
@@ -97,6 +96,12 @@ func (b *Browser) ClickText(selector, text string) error {
 	box = *found
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
+	// Hover first, as a hand does: menus make the item under the pointer
+	// active on mouse moves, and act on the active item when clicked.
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseMoved, box.X, box.Y)); err != nil {
+		return fmt.Errorf("browsertest: moving to %q: %w", text, err)
+	}
+	time.Sleep(150 * time.Millisecond)
 	if err := chromedp.Do(ctx, chromedp.MouseClickXY(box.X, box.Y)); err != nil {
 		return fmt.Errorf("browsertest: clicking %q: %w", text, err)
 	}
