@@ -65,7 +65,12 @@ type LineChart struct {
 	firstError
 }
 
-type seriesPoints struct{ xs, ys []float64 }
+// seriesPoints are the points of the series at index in the chart's
+// series (other helpers may add series between, bands say).
+type seriesPoints struct {
+	index  int
+	xs, ys []float64
+}
 
 // NewLineChart starts a line chart with a value x axis.
 func NewLineChart(title string, x, y Axis) *LineChart {
@@ -94,7 +99,7 @@ func (c *LineChart) Series(name string, xs, ys []float64) *LineChart {
 		data[i] = opts.LineData{Value: []any{xs[i], y}}
 	}
 	c.line.AddSeries(name, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(xs) <= maxSymbols), ConnectNulls: opts.Bool(false)}))
-	c.points = append(c.points, seriesPoints{append([]float64(nil), xs...), append([]float64(nil), ys...)})
+	c.points = append(c.points, seriesPoints{len(c.line.MultiSeries) - 1, append([]float64(nil), xs...), append([]float64(nil), ys...)})
 	return c
 }
 
@@ -119,21 +124,21 @@ var overlapSymbols = []string{"rect", "triangle", "diamond", "circle", "pin", "a
 // result however often it runs.
 func (c *LineChart) distinguish() {
 	n := 0
-	for k := range c.points {
-		if k >= len(c.line.MultiSeries) {
-			break
+	for k, pk := range c.points {
+		if pk.index >= len(c.line.MultiSeries) || c.filled(pk.index) { // areas and bands: their edges are not lines to tell apart
+			continue
 		}
 		over := -1
-		for j := 0; j < k; j++ {
-			if Overlaps(c.points[j].xs, c.points[j].ys, c.points[k].xs, c.points[k].ys) {
-				over = j
+		for _, pj := range c.points[:k] {
+			if !c.filled(pj.index) && Overlaps(pj.xs, pj.ys, pk.xs, pk.ys) {
+				over = pj.index
 				break
 			}
 		}
 		if over < 0 {
 			continue
 		}
-		s := &c.line.MultiSeries[k]
+		s := &c.line.MultiSeries[pk.index]
 		ls := opts.LineStyle{}
 		if s.LineStyle != nil {
 			ls = *s.LineStyle
@@ -147,13 +152,20 @@ func (c *LineChart) distinguish() {
 			ls.Type = "dotted"
 		}
 		s.LineStyle = &ls
-		if len(c.points[k].xs) <= 2*maxSymbols {
+		if len(pk.xs) <= 2*maxSymbols {
 			s.ShowSymbol = opts.Bool(true)
 			s.Symbol = overlapSymbols[n%len(overlapSymbols)]
 			s.SymbolSize = 7
 		}
 		n++
 	}
+}
+
+// filled reports whether the series at index is drawn as an area
+// (stacked or shaded).
+func (c *LineChart) filled(index int) bool {
+	s := c.line.MultiSeries[index]
+	return s.Stack != "" || s.AreaStyle != nil
 }
 
 // Overlaps reports whether line b runs over line a: at half or more of b's
@@ -210,7 +222,7 @@ type BarChart struct {
 	categories []string
 	xName      string
 	y          Axis
-	values     [][]float64 // each series' values
+	values     []seriesValues // each Series call's values
 	horizontal bool
 	clipped    bool // ClipSpikes has run
 	firstError
@@ -224,6 +236,12 @@ func NewBarChart(title, xName string, y Axis, categories []string) *BarChart {
 		AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 0, HideOverlap: opts.Bool(true)}}))
 	b.SetXAxis(append([]string(nil), categories...))
 	return &BarChart{bar: b, categories: append([]string(nil), categories...), xName: xName, y: y}
+}
+
+// seriesValues are the values of the series at index in the chart's series.
+type seriesValues struct {
+	index  int
+	values []float64
 }
 
 // Horizontal turns the bars sideways: categories down the left, values
@@ -256,7 +274,7 @@ func (c *BarChart) Series(name string, values []float64) *BarChart {
 		data[i] = opts.BarData{Value: v}
 	}
 	c.bar.AddSeries(name, data)
-	c.values = append(c.values, append([]float64(nil), values...))
+	c.values = append(c.values, seriesValues{len(c.bar.MultiSeries) - 1, append([]float64(nil), values...)})
 	return c
 }
 
@@ -291,9 +309,9 @@ func (c *BarChart) clipSpikes() {
 	}
 	c.clipped = true
 	tops := make([]float64, len(c.categories))
-	for k, vs := range c.values {
-		stacked := k < len(c.bar.MultiSeries) && c.bar.MultiSeries[k].Stack != ""
-		for i, v := range vs {
+	for _, sv := range c.values {
+		stacked := sv.index < len(c.bar.MultiSeries) && c.bar.MultiSeries[sv.index].Stack != ""
+		for i, v := range sv.values {
 			if stacked {
 				tops[i] += v
 			} else {

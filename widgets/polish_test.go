@@ -51,6 +51,21 @@ func TestOverlappingLinesAreTold(t *testing.T) {
 	if st[1].LineStyle.Type != "dashed" || !st[1].ShowSymbol || st[1].Symbol == "" {
 		t.Errorf("the line drawn over llama3-70b is not dashed with markers: %+v", st[1])
 	}
+	// A band's edges (stacked areas) are not lines to tell apart.
+	band := NewLineChart("band", Axis{Name: "x"}, Axis{Name: "y"}).
+		Series("curve", []float64{1, 2, 3}, []float64{10, 20, 30}).
+		Series("band low", []float64{1, 2, 3}, []float64{10, 20.05, 30})
+	band.Line().MultiSeries[1].Stack = "band"
+	if bs := seriesStyles(t, band); bs[1].LineStyle.Type == "dashed" || bs[1].Symbol != "" {
+		t.Errorf("a stacked band edge was restyled as an overlapping line: %+v", bs[1])
+	}
+	// Series other helpers add between (bands) keep each style on its own series.
+	mixed := NewLineChart("mixed", Axis{Name: "x"}, Axis{Name: "y"}).Series("a", []float64{1, 2, 3}, []float64{1, 2, 3})
+	mixed.Line().AddSeries("added by another helper", nil)
+	mixed.Series("b", []float64{1, 2, 3}, []float64{1, 2, 3})
+	if ms := seriesStyles(t, mixed); ms[1].LineStyle.Type != "" || ms[2].LineStyle.Type != "dashed" {
+		t.Errorf("restyled the wrong series: %+v", ms)
+	}
 	// Encoding twice gives the same option.
 	a, _ := chartOption(c)
 	b, _ := chartOption(c)
