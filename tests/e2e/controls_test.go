@@ -74,15 +74,23 @@ func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 		t.Fatal(err)
 	}
 	for i, id := range roots {
-		if err := b.Eval(`(async () => { document.getElementById('`+id+`').scrollIntoView({block: 'start'});
-			await new Promise(r => setTimeout(r, 300)); return true; })()`, nil); err != nil {
-			t.Fatal(err)
-		}
-		// In the lab a widget scrolls inside the notebook panel, which a
-		// picture of the element alone misses: take the panel as shown.
 		sel := "#" + id
+		scroll := `(async () => { document.getElementById('` + id + `').scrollIntoView({block: 'start'});
+			await new Promise(r => setTimeout(r, 300)); return true; })()`
 		if where == "lab" {
+			// In the lab a widget scrolls inside the notebook, which
+			// scrolls its cells itself: bring the cell to the top, then
+			// take the panel as the reader sees it.
 			sel = ".jp-NotebookPanel"
+			scroll = `(async () => { const nb = jupyterapp.shell.currentWidget.content;
+				const cell = nb.widgets.find(c => c.node.querySelector('#` + id + `'));
+				if (cell) { await nb.scrollToCell(cell, 'start'); }
+				await new Promise(r => setTimeout(r, 500));
+				document.getElementById('` + id + `').scrollIntoView({block: 'start'});
+				await new Promise(r => setTimeout(r, 800)); return true; })()`
+		}
+		if err := b.Eval(scroll, nil); err != nil {
+			t.Fatal(err)
 		}
 		if err := b.ScreenshotElement(sel, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
 			t.Logf("screenshot of widget %s: %v", id, err)

@@ -21,16 +21,38 @@ import (
 // Without, no dialog may appear. It returns the file the browser downloaded.
 func exportFromMenu(t *testing.T, b *browsertest.Browser, label string, dialog bool) browsertest.Download {
 	t.Helper()
-	for _, step := range [][2]string{
-		{".lm-MenuBar-itemLabel", "File"},
-		{".lm-Menu-itemLabel", "Save and Export Notebook As"},
-		{".lm-Menu-itemLabel", label},
-	} {
-		if err := b.ClickText(step[0], step[1]); err != nil {
+	var open string
+	if err := b.Eval(`(() => { const d = document.querySelector('.jp-Dialog'); return d ? d.innerText : ''; })()`, &open); err != nil {
+		t.Fatal(err)
+	}
+	if open != "" {
+		t.Fatalf("a dialog is open before exporting as %s: %q", label, open)
+	}
+	// Open File (a menu bar opens on the press; a retry covers a press the
+	// lab was too busy to take), then the submenu, then the format.
+	for try := 0; ; try++ {
+		if err := b.ClickText(".lm-MenuBar-itemLabel", "File"); err != nil {
 			t.Fatalf("exporting as %s: %v", label, err)
 		}
-		time.Sleep(400 * time.Millisecond)
+		var shown bool
+		if err := b.Wait(`Array.from(document.querySelectorAll('.lm-Menu-itemLabel')).some(e => e.offsetParent !== null && e.textContent.trim() === 'Save and Export Notebook As')`, 3*time.Second, nil); err == nil {
+			shown = true
+		}
+		if shown {
+			break
+		}
+		if try == 2 {
+			t.Fatalf("exporting as %s: the File menu did not open after 3 clicks", label)
+		}
+		_ = b.Keys("\u001b") // Escape: close whatever half-opened
 	}
+	for _, item := range []string{"Save and Export Notebook As", label} {
+		time.Sleep(300 * time.Millisecond)
+		if err := b.ClickText(".lm-Menu-itemLabel", item); err != nil {
+			t.Fatalf("exporting as %s: %v", label, err)
+		}
+	}
+	time.Sleep(400 * time.Millisecond)
 	var box struct {
 		Open    bool
 		Text    string
