@@ -52,10 +52,17 @@ func hardCharts() []Widget {
 	for i := range stack.Bar().MultiSeries {
 		stack.Bar().MultiSeries[i].Stack = "time"
 	}
+	series := NewLineChart("Hit rate over time: S3-FIFO at 87 blocks of 2,048 tokens", Axis{Name: "Time", Unit: "requests served"}, Axis{Name: "Token hit rate", Unit: "%"})
+	var win []float64
+	for i := range ts {
+		win = append(win, 3+math.Sin(float64(i)/5))
+	}
+	series.Series("windowed", ts, win)
 	return []Widget{
-		NewExplorer().Caption("Two charts side by side, as the figures draw them").
-			Chart(func(At) Charter { return long }, Size("49%", "380px")).
-			Chart(func(At) Charter { return dual }, Size("49%", "380px")),
+		NewExplorer().Caption("Three charts side by side, narrower than the figures draw them").
+			Chart(func(At) Charter { return long }, Size("32%", "380px")).
+			Chart(func(At) Charter { return dual }, Size("32%", "380px")).
+			Chart(func(At) Charter { return series }, Size("32%", "380px")),
 		NewChart(bars).Height("300px"),
 		NewChart(stack).Height("380px"),
 		NewChart(NewMessageChart("llama3.1-405b on 1× l4: does not fit", "The weights alone (810 GB at bf16) exceed the memory of 8 devices (192 GB): pick larger hardware or a smaller model.")).Width("49%").Height("300px"),
@@ -82,7 +89,10 @@ const layoutJS = `(async () => {
       legend: o.legend && o.legend[0] && o.legend[0].show !== false ? {type: o.legend[0].type, data: (o.legend[0].data || []).map(d => typeof d === 'object' ? d.name : d)} : null,
       xName: (o.xAxis && o.xAxis[0] && o.xAxis[0].name) || '', yNames: (o.yAxis || []).map(a => a.name || ''),
       features: Object.keys((o.toolbox && o.toolbox[0] && o.toolbox[0].feature) || {}),
-      zoom: (o.dataZoom || []).length, png: c.getDataURL({type: 'png'}).slice(0, 22), tip: ''};
+      zoom: (o.dataZoom || []).length, png: c.getDataURL({type: 'png'}).slice(0, 22), tip: '', toolbox: null};
+    const tm = c.getModel().getComponent('toolbox'), tv = tm && c.getViewOfComponentModel(tm);
+    if (tv) { const r = tv.group.getBoundingRect().clone(); if (tv.group.transform) r.applyTransform(tv.group.transform);
+      t.toolbox = {text: 'toolbox', x: r.x, y: r.y, w: r.width, h: r.height}; }
     if ((o.series || []).length) {
       c.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 1});
       await new Promise(r => setTimeout(r, 50));
@@ -114,6 +124,7 @@ type chartLayout struct {
 	Zoom     int
 	PNG      string
 	Tip      string
+	Toolbox  *textBox
 }
 
 // kind sorts a drawn text into the part of the chart it belongs to.
@@ -161,15 +172,15 @@ func TestBrowserChartsFit(t *testing.T) {
 	if err := b.Open("file://" + path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.WaitCharts(5, 20*time.Second); err != nil {
+	if _, err := b.WaitCharts(6, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	var charts []chartLayout
 	if err := b.Eval(layoutJS, &charts); err != nil {
 		t.Fatal(err)
 	}
-	if len(charts) != 5 {
-		t.Fatalf("%d charts on the page, want 5", len(charts))
+	if len(charts) != 6 {
+		t.Fatalf("%d charts on the page, want 6", len(charts))
 	}
 	for i, c := range charts {
 		name := fmt.Sprintf("chart %d (%.40q)", i, c.Title)
@@ -189,6 +200,11 @@ func TestBrowserChartsFit(t *testing.T) {
 				}
 			}
 		}
+		for _, x := range c.Texts {
+			if c.Toolbox != nil && c.kind(x.Text) == "title" && overlap(x, *c.Toolbox) {
+				t.Errorf("%s: the title line %q runs into the toolbox (%+v)", name, x.Text, *c.Toolbox)
+			}
+		}
 		if c.Legend != nil && c.Legend.Type != "plain" {
 			t.Errorf("%s: legend type %q pages series away", name, c.Legend.Type)
 		}
@@ -205,21 +221,21 @@ func TestBrowserChartsFit(t *testing.T) {
 	if want := 12; charts[0].Legend == nil || len(charts[0].Legend.Data) != want {
 		t.Errorf("legend of the 12-series chart: %+v", charts[0].Legend)
 	}
-	for i, want := range []int{0, 2, 0, 2, 0} {
+	for i, want := range []int{0, 2, 2, 0, 2, 0} {
 		if charts[i].Zoom != want {
 			t.Errorf("chart %d has %d dataZoom components, want %d", i, charts[i].Zoom, want)
 		}
 	}
-	for i, want := range []string{"GiB", "GiB", "KiB", "ms"} {
-		if !strings.Contains(charts[i].Tip, " "+want) {
+	for i, want := range []string{"GiB", "GiB", "%", "KiB", "ms"} {
+		if !strings.Contains(charts[i].Tip, want) {
 			t.Errorf("chart %d tooltip %q lacks the unit %s", i, charts[i].Tip, want)
 		}
 	}
 	if !strings.Contains(charts[0].Tip, "ms") || strings.Contains(charts[0].Tip, "0000000") {
 		t.Errorf("tooltip not formatted with units: %q", charts[0].Tip)
 	}
-	if !contains(charts[0].Features, "dataView") || !contains(charts[3].Features, "dataZoom") {
-		t.Errorf("toolbox features: %v and %v", charts[0].Features, charts[3].Features)
+	if !contains(charts[0].Features, "dataView") || !contains(charts[4].Features, "dataZoom") {
+		t.Errorf("toolbox features: %v and %v", charts[0].Features, charts[4].Features)
 	}
 	shot := filepath.Join(screenshotDir(t), "layout.png")
 	if err := b.Screenshot(shot); err != nil {

@@ -13,7 +13,7 @@
 (function () {
   "use strict";
 
-  var PAD = 8, TITLE_PX = 14, TITLE_LINE = 18, SMALL_PX = 12, ICON = 14, ICON_GAP = 8;
+  var PAD = 8, TITLE_PX = 14, TITLE_LINE = 18, SMALL_PX = 12, ICON = 14, ICON_GAP = 8, MIN_PLOT = 160;
 
   function stateIndex(cfg, pos) {
     var s = 0;
@@ -181,14 +181,15 @@
       feature.restore = { title: "Reset" };
       icons += 3;
     }
-    o.toolbox = { show: true, right: PAD, top: PAD, itemSize: ICON, itemGap: ICON_GAP, feature: feature };
-    var toolWidth = icons * (ICON + ICON_GAP);
+    o.toolbox = { show: true, right: PAD, top: PAD, padding: 0, itemSize: ICON, itemGap: ICON_GAP, feature: feature };
+    var toolWidth = icons * ICON + (icons - 1) * ICON_GAP;
 
     var y = PAD;
     if (title.text) {
-      var lines = wrap(title.text, TITLE_PX, true, Math.max(80, width - 2 * PAD - toolWidth - 8));
+      // The title keeps 16 px clear of the toolbox; both have no padding of their own.
+      var lines = wrap(title.text, TITLE_PX, true, Math.max(80, width - 2 * PAD - toolWidth - 16));
       title.text = lines.join("\n");
-      title.left = PAD; title.top = PAD;
+      title.left = PAD; title.top = PAD; title.padding = 0;
       delete title.right; delete title.bottom;
       title.textStyle = Object.assign(copy(title.textStyle), { fontSize: TITLE_PX, fontWeight: "bold", lineHeight: TITLE_LINE });
       y = PAD + lines.length * TITLE_LINE + 6;
@@ -244,8 +245,9 @@
     var hz = horizontal(o);
     var xs = list(o.xAxis).map(copy), ys = list(o.yAxis).map(copy);
 
-    // Vertical axes carry their names above them, horizontally: one row,
-    // two when a left and a right name would meet.
+    // Vertical axes carry their names above them, horizontally: one row;
+    // with a left and a right axis, the right one's name a row higher (the
+    // two would meet over a narrow chart, between labels of unknown width).
     var nameRows = 0, leftName = "", rightName = null;
     ys.forEach(function (a) {
       if (!a.name) { return; }
@@ -255,7 +257,7 @@
       if (right) { rightName = a; } else { leftName = a.name; }
       nameRows = Math.max(nameRows, 1);
     });
-    if (rightName && leftName && textWidth(leftName, SMALL_PX) + textWidth(rightName.name, SMALL_PX) + 24 > width - 2 * PAD) {
+    if (rightName && leftName) {
       rightName.nameGap = 8 + 16;
       nameRows = 2;
     }
@@ -405,12 +407,13 @@
     build(root, cfg);
     root.kvwConfig = cfg;
     var pos = cfg.controls.map(function (c) { return c.start; });
-    var shown = [], marked = [], state = 0, sizes = [];
+    var shown = [], marked = [], state = 0, sizes = [], heights = [];
     var targets = cfg.views.map(function (v, j) {
       var node = root.querySelector('[data-kvw-view="' + j + '"]');
       if (v.type !== "chart") { return node; }
       var chart = echarts.getInstanceByDom(node) || echarts.init(node, null, { renderer: "canvas" });
       sizes[j] = node.clientWidth;
+      heights[j] = node.clientHeight;
       if (window.ResizeObserver) {
         new ResizeObserver(function () {
           if (Math.abs(node.clientWidth - sizes[j]) < 2 || shown[j] === undefined) { return; }
@@ -427,7 +430,16 @@
       var marks = (v.markX >= 0 || v.markY >= 0) ? markers(cfg, pos, state, v) : [];
       var key = JSON.stringify(marks);
       if (full || shown[j] !== row[j]) {
-        var o = layout(cfg.options[row[j]], chart.getWidth(), chart.getHeight());
+        var opt = cfg.options[row[j]], o = layout(opt, chart.getWidth(), chart.getHeight());
+        // A legend of many long names, on a narrow chart, takes rows the
+        // plot needs: grow the chart (never below its own height) rather
+        // than squeeze the plot or page the legend.
+        var want = o.grid && typeof o.grid.top === "number" ? Math.max(heights[j], o.grid.top + o.grid.bottom + MIN_PLOT) : heights[j];
+        if (Math.abs(want - chart.getHeight()) > 1) {
+          chart.getDom().style.height = want + "px";
+          chart.resize();
+          o = layout(opt, chart.getWidth(), chart.getHeight());
+        }
         chart.setOption(withMarkers(o, marks), true);
       } else if (marked[j] !== key) {
         // Only the markers moved: replace series 0's marker lines.
