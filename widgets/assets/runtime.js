@@ -182,7 +182,9 @@
       icons += 3;
     }
     o.toolbox = { show: true, right: PAD, top: PAD, padding: 0, itemSize: ICON, itemGap: ICON_GAP, feature: feature };
-    var toolWidth = icons * ICON + (icons - 1) * ICON_GAP;
+    // ECharts spaces the icons a little wider than itemSize + itemGap
+    // (about 22.4 px each at 14 + 8, measured): count 24 per icon.
+    var toolWidth = icons * (ICON + ICON_GAP + 2);
 
     var y = PAD;
     if (title.text) {
@@ -407,17 +409,17 @@
     build(root, cfg);
     root.kvwConfig = cfg;
     var pos = cfg.controls.map(function (c) { return c.start; });
-    var shown = [], marked = [], state = 0, sizes = [], heights = [];
+    var shown = [], marked = [], state = 0, heights = [];
     var targets = cfg.views.map(function (v, j) {
       var node = root.querySelector('[data-kvw-view="' + j + '"]');
       if (v.type !== "chart") { return node; }
       var chart = echarts.getInstanceByDom(node) || echarts.init(node, null, { renderer: "canvas" });
-      sizes[j] = node.clientWidth;
       heights[j] = node.clientHeight;
       if (window.ResizeObserver) {
         new ResizeObserver(function () {
-          if (Math.abs(node.clientWidth - sizes[j]) < 2 || shown[j] === undefined) { return; }
-          sizes[j] = node.clientWidth;
+          // Hidden (0 wide: a collapsed output, a cell scrolled out) or
+          // unchanged: nothing to do. Else lay the chart out again.
+          if (!node.clientWidth || Math.abs(node.clientWidth - chart.getWidth()) < 2 || shown[j] === undefined) { return; }
           chart.resize();
           draw(j, true);
         }).observe(node);
@@ -426,7 +428,11 @@
     });
 
     function draw(j, full) {
-      var v = cfg.views[j], chart = targets[j], row = cfg.states[state];
+      var v = cfg.views[j], chart = targets[j], row = cfg.states[state], node = chart.getDom();
+      if (node.clientWidth && Math.abs(node.clientWidth - chart.getWidth()) >= 2) {
+        chart.resize(); // the page changed the chart's width since it was last drawn
+        full = true;
+      }
       var marks = (v.markX >= 0 || v.markY >= 0) ? markers(cfg, pos, state, v) : [];
       var key = JSON.stringify(marks);
       if (full || shown[j] !== row[j]) {
