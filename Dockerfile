@@ -41,9 +41,10 @@ RUN python3 -m venv .build/venv \
 
 COPY --chown=kvcache:kvcache . .
 COPY --from=assets --chown=kvcache:kvcache /assets/node_modules/echarts/dist/echarts.min.js widgets/assets/dist/echarts.min.js
-# Go tools and the kernel spec (make skips the venv and assets, already in place).
+# Go tools, the kernel spec and the Kvcache_html exporter (make skips the venv's
+# requirements and the assets, already in place).
 RUN touch .build/venv/.installed widgets/assets/dist/echarts.min.js \
- && make tools kernel \
+ && make tools kernel venv \
  && go build ./...
 
 EXPOSE 8888

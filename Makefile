@@ -18,13 +18,28 @@ export PATH := $(BIN):$(VENV)/bin:$(PATH)
 
 ECHARTS := widgets/assets/dist/echarts.min.js
 
-.PHONY: help lab setup tools venv kernel assets test vet nbclean gotest notebooks cpucheck e2e screenshot clean
+.PHONY: help lab lab-flags setup tools venv kernel assets test vet nbclean gotest notebooks cpucheck e2e screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# Jupyter refuses to start as root without --allow-root (containers, CI machines run as root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# GoNB publishes its kernel status only around the requests it handles, and JupyterLab ignores
+# the status answering a kernel_info_request, a type the server lists as untracked (its page
+# follows that list), so a notebook just opened shows the kernel as "Unknown" until a cell runs.
+# The server's default list less kernel_info_request/reply lets that reply's "idle" through.
+TRACK_KERNEL_INFO := $(foreach m,comm_info_request comm_info_reply shutdown_request shutdown_reply \
+	interrupt_request interrupt_reply debug_request debug_reply stream display_data update_display_data \
+	execute_input execute_result error status clear_output debug_event input_request input_reply,\
+	--MappingKernelManager.untracked_message_types=$(m))
+
 lab: setup ## install what is missing, then open JupyterLab on notebooks/kvcache.ipynb
-	JUPYTER_PATH=$(KERNELS) jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) notebooks/kvcache.ipynb
+	JUPYTER_PATH=$(KERNELS) jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(TRACK_KERNEL_INFO) $(LAB_ARGS) notebooks/kvcache.ipynb
+
+lab-flags: # the server flags make lab adds (the browser test starts its lab with them)
+	@echo $(TRACK_KERNEL_INFO)
 
 setup: tools venv kernel assets ## install the Go tools, the venv, the GoNB kernel and the chart library
 
@@ -38,11 +53,19 @@ $(BIN)/gonb $(BIN)/goimports: go.mod go.sum
 $(BIN)/gopls:
 	GOBIN=$(BIN) GOFLAGS= go install golang.org/x/tools/gopls@$(GOPLS_VERSION)
 
-venv: $(VENV)/.installed ## Python venv with JupyterLab and nbclient (requirements.txt)
+venv: $(VENV)/.installed $(VENV)/.exporter ## Python venv with JupyterLab, nbclient (requirements.txt) and the Kvcache_html exporter
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# The exporter behind File > Save and Export Notebook As > Kvcache_html
+# (tools/kvcache_export): a pip install of the folder; its build backend comes from PyPI.
+EXPORTER := $(shell find tools/kvcache_export -type f -not -path '*/build/*' -not -path '*.egg-info*' -not -name '*.pyc')
+$(VENV)/.exporter: $(VENV)/.installed $(EXPORTER)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check ./tools/kvcache_export
+	rm -rf tools/kvcache_export/build tools/kvcache_export/*.egg-info
 	@touch $@
 
 kernel: $(KERNELS)/kernels/gonb/kernel.json ## the GoNB kernel spec, in .build/jupyter

@@ -50,8 +50,22 @@ func LibraryNotice() string {
 		"This product includes software developed at The Apache Software Foundation (https://www.apache.org/)."
 }
 
-// scriptEnd finds what would end or confuse an inline <script> element.
-var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
+// scriptBreak finds what would end an inline <script> element early, or
+// end the HTML comment that wraps its code (inlineScript).
+var scriptBreak = regexp.MustCompile(`(?i)</script|<!--|-->`)
+
+// inlineScript wraps JavaScript for an inline <script> element inside an
+// HTML comment, the pattern browsers have always run (JavaScript reads
+// "<!--" and "-->" lines as comments): nbconvert's sanitizer strips HTML
+// comments, so a sanitized export keeps none of the code as text, where
+// it would otherwise tokenise the code as HTML (a "</div>" in a string
+// would close elements of the page).
+func inlineScript(name, code string) (template.JS, error) {
+	if scriptBreak.MatchString(code) {
+		return "", fmt.Errorf("widgets: %s contains </script, <!-- or -->, so it cannot be inlined; reinstall it with `make assets`", name)
+	}
+	return template.JS("<!--\n" + code + "\n//-->"), nil
+}
 
 // library returns the ECharts source, ready to sit inside a <script>
 // element: it sets window.echarts even on pages that load an AMD loader
@@ -62,26 +76,33 @@ func library() (template.JS, error) {
 	if err != nil {
 		return "", errNoLibrary
 	}
-	if scriptEnd.Match(src) {
-		return "", fmt.Errorf("widgets: %s contains </script or <!--, so it cannot be inlined; reinstall it with `make assets`", libraryPath)
-	}
 	version := LibraryVersion()
 	var b strings.Builder
 	b.Grow(len(src) + 256)
 	fmt.Fprintf(&b, "if(!(window.echarts&&window.echarts.version===%q)){(function(define,exports,module){\n", version)
 	b.Write(src)
-	b.WriteString("\n}).call(window);}\n")
-	return template.JS(b.String()), nil
+	b.WriteString("\n}).call(window);}")
+	return inlineScript(libraryPath, b.String())
 }
 
 // runtime returns the widget runtime: it mounts every widget on the page.
-func runtime() template.JS { return template.JS(mustAsset("assets/runtime.js")) }
+func runtime() template.JS { return mustScript("assets/runtime.js") }
 
 // boot returns the few lines each widget carries to wait for the runtime.
-func boot() template.JS { return template.JS(mustAsset("assets/boot.js")) }
+func boot() template.JS { return mustScript("assets/boot.js") }
 
 // styles returns the CSS shared by all widgets.
 func styles() template.CSS { return template.CSS(mustAsset("assets/widgets.css")) }
+
+// mustScript is an embedded script, wrapped for inlining; a script of this
+// package that cannot be inlined fails every test.
+func mustScript(name string) template.JS {
+	js, err := inlineScript(name, mustAsset(name))
+	if err != nil {
+		panic(err.Error())
+	}
+	return js
+}
 
 // mustAsset reads a file compiled into the package; it cannot fail unless
 // the //go:embed list above is wrong, which every test would show.

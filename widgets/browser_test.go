@@ -92,7 +92,7 @@ func checkExplorer(t *testing.T, b *browsertest.Browser, shots, name string) {
 	const root = `.kvw-root[data-kvw-kind="explorer"]`
 	var cfg panelData // the block the page's runtime reads
 	var rootID string
-	if err := b.Eval(`JSON.parse(document.querySelector('`+root+` script.kvw-data').textContent)`, &cfg); err != nil {
+	if err := b.Eval(`document.querySelector('`+root+`').kvwConfig`, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Eval(`document.querySelector('`+root+`').id`, &rootID); err != nil {
@@ -302,12 +302,22 @@ func venvBin(t *testing.T, name string) string {
 }
 
 // exportHTML converts a notebook to HTML with nbconvert, the exporter behind
-// JupyterLab's File > Save and Export Notebook As > HTML.
+// JupyterLab's File > Save and Export Notebook As > HTML (unsanitized).
 func exportHTML(t *testing.T, nbconvert, notebook, outDir string) string {
 	t.Helper()
-	cmd := exec.Command(nbconvert, "--to", "html", "--output-dir", outDir, notebook)
+	return exportAs(t, nbconvert, notebook, outDir, "html")
+}
+
+// exportAs converts a notebook with nbconvert's exporter format, plus flags.
+func exportAs(t *testing.T, nbconvert, notebook, outDir, format string, flags ...string) string {
+	t.Helper()
+	args := append([]string{"--to", format, "--output-dir", outDir}, flags...)
+	cmd := exec.Command(nbconvert, append(args, notebook)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nbconvert: %v\n%s", err, out)
+		if strings.Contains(string(out), "Unknown exporter") {
+			t.Skipf("nbconvert has no %s exporter: run make setup (it installs tools/kvcache_export)", format)
+		}
+		t.Fatalf("nbconvert --to %s: %v\n%s", format, err, out)
 	}
 	return filepath.Join(outDir, strings.TrimSuffix(filepath.Base(notebook), ".ipynb")+".html")
 }
@@ -439,4 +449,97 @@ func TestBrowserWithAMDLoader(t *testing.T) {
 		t.Errorf("ECharts registered with the AMD loader %d times (%v)", calls, err)
 	}
 	checkClean(t, b, false)
+}
+
+// syntheticNotebook writes a notebook with the setup, an explorer, a chart,
+// a live chart and a table, as a GoNB kernel would have saved them.
+func syntheticNotebook(t *testing.T, dir string) string {
+	t.Helper()
+	setup, err := SetupHTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := NewLiveChart(nil)
+	for n := 1; n <= 20; n++ {
+		xs, ys := make([]float64, n), make([]float64, n)
+		for i := range xs {
+			xs[i], ys[i] = float64(i+1), 0.5*float64(i+1)
+		}
+		if err := live.Update(NewLineChart("Live measurement", Axis{Name: "Step"}, Axis{Name: "Time", Unit: "ms"}).Series("decode", xs, ys)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := live.Done(); err != nil {
+		t.Fatal(err)
+	}
+	tb := report.Table{Title: "KV cache per token", Columns: []report.Column{{Name: "model"}, {Name: "KV/token", Unit: "KiB"}}}
+	tb.AddRow("llama3-70b", "320")
+	nb := filepath.Join(dir, "synthetic.ipynb")
+	notebookOf(t, nb, setup, demoExplorer().Render(), NewChart(sampleLine("Plain chart", 2)).Render(), live.Render(), NewTable(tb).Render())
+	return nb
+}
+
+// TestBrowserSanitizedExport is the export JupyterLab makes by default
+// (File > Save and Export Notebook As > HTML, "Sanitize HTML output"
+// ticked): no chart can draw, but the page must show no code, no chart data
+// and no raw tags from the widgets, and each widget's place must say in one
+// line what happened and how to get the chart.
+func TestBrowserSanitizedExport(t *testing.T) {
+	nbconvert := venvBin(t, "jupyter-nbconvert")
+	b := startBrowser(t)
+	dir := t.TempDir()
+	html := exportAs(t, nbconvert, syntheticNotebook(t, dir), dir, "html", "--HTMLExporter.sanitize_html=True")
+	if err := b.Open("file://" + html); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Text  string
+		Roots []string
+		Setup string
+		Cells int
+	}
+	if err := b.Eval(`({Text: document.body.innerText,
+		Roots: Array.from(document.querySelectorAll('.kvw-root')).map(r => r.innerText.trim()),
+		Setup: (document.querySelector('.kvw-setup') || {innerText: ''}).innerText.trim(),
+		Cells: document.querySelectorAll('.kvw-table .kvsim-cell').length})`, &page); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "window.echarts", "getInstanceByDom", "function(", "kvwidgets", `"series"`, "<style", ".kvsim-table", "<th", "<input", "<select", "<tbody", "<table", "<span", "<div"} {
+		if strings.Contains(page.Text, bad) {
+			i := strings.Index(page.Text, bad)
+			t.Errorf("the sanitized page shows %q as text: ...%s...", bad, page.Text[max(0, i-80):min(len(page.Text), i+80)])
+		}
+	}
+	if len(page.Roots) != 3 { // the explorer, the chart, the live chart (the table is no .kvw-root)
+		t.Fatalf("%d widgets on the page, want 3", len(page.Roots))
+	}
+	for _, r := range page.Roots {
+		if strings.Count(r, "\n") > 0 || !strings.Contains(r, "removed by sanitizing") || !strings.Contains(r, ExportMenu) {
+			t.Errorf("a widget's place reads %q; want one line saying it was removed by sanitizing and naming %s", r, ExportMenu)
+		}
+	}
+	if !strings.Contains(page.Setup, ExportMenu) {
+		t.Errorf("the setup's place reads %q", page.Setup)
+	}
+	if page.Cells != 4 {
+		t.Errorf("the table shows %d cells, want 4 (it needs no script)", page.Cells)
+	}
+	if err := b.Screenshot(filepath.Join(screenshotDir(t), "sanitized-export.png")); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, b, true)
+}
+
+// TestBrowserKVCacheExporter is the export README names: the kvcache_html
+// exporter of tools/kvcache_export draws every chart with the network off,
+// asks nothing of the network and logs no console message.
+func TestBrowserKVCacheExporter(t *testing.T) {
+	nbconvert := venvBin(t, "jupyter-nbconvert")
+	b := startBrowser(t)
+	dir := t.TempDir()
+	html := exportAs(t, nbconvert, syntheticNotebook(t, dir), dir, "kvcache_html")
+	checkPage(t, b, "file://"+html, 3, "kvcache-html-export", false)
+	if msgs := b.Console(); len(msgs) > 0 {
+		t.Errorf("console messages: %q", msgs)
+	}
 }

@@ -42,7 +42,42 @@ func chartOption(c Charter) (json.RawMessage, error) {
 		return nil, errors.New("widgets: chart option holds a JavaScript function (go-echarts types.FuncStr / opts.FuncOpts); " +
 			"use an ECharts string template instead, e.g. axisLabel formatter \"{value} GiB\"")
 	}
-	return b, nil
+	return compactData(b)
+}
+
+// compactData writes each series point that go-echarts wraps as
+// {"value": v} as plain v, which ECharts reads the same: a line of [x, y]
+// pairs takes a third of the bytes, and a notebook carries every state.
+func compactData(b []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var opt map[string]any
+	if err := dec.Decode(&opt); err != nil {
+		return nil, fmt.Errorf("widgets: reading chart option: %w", err)
+	}
+	series, _ := opt["series"].([]any)
+	for _, s := range series {
+		m, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		data, _ := m["data"].([]any)
+		for i, d := range data {
+			if point, ok := d.(map[string]any); ok && len(point) == 1 {
+				if v, ok := point["value"]; ok {
+					data[i] = v
+				}
+			}
+		}
+	}
+	if t, ok := opt["toolbox"].(map[string]any); ok && len(t) == 0 {
+		delete(opt, "toolbox") // go-echarts writes an empty one; the runtime adds the toolbox
+	}
+	out, err := json.Marshal(opt)
+	if err != nil {
+		return nil, fmt.Errorf("widgets: encoding chart option: %w", err)
+	}
+	return out, nil
 }
 
 // Chart shows one go-echarts chart, drawn offline by the ECharts that

@@ -19,7 +19,13 @@ func TestErrorBarsAreSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := o.Series[0].Data
-	if len(d) != 6 || d[2].Value.([]any)[1] != "-" || d[3].Value.([]any)[0].(float64) != 30 {
+	value := func(i int) []any {
+		if m, ok := d[i].(map[string]any); ok {
+			return m["value"].([]any)
+		}
+		return d[i].([]any)
+	}
+	if len(d) != 6 || value(2)[1] != "-" || value(3)[0].(float64) != 30 {
 		t.Errorf("bars %v: want two segments (the NaN point has none), each ended by a gap", d)
 	}
 }

@@ -38,13 +38,13 @@ func ExampleExplorer() {
 	html, err := ex.HTML()
 	fmt.Println("error:", err)
 	fmt.Println("states:", ex.States())
-	fmt.Println("chart elements:", strings.Count(html, `class="kvw-chart"`))
-	fmt.Println("start state shown without JavaScript:", strings.Contains(html, `>small</td><td style="text-align:right">63.2</td>`))
+	fmt.Println("one line without JavaScript:", strings.Contains(html, "interactive chart removed by sanitizing"))
+	fmt.Println("scripts hidden from a sanitized export:", strings.Contains(html, `<div class="lm-Widget lm-mod-hidden kvw-code"><style>`))
 	// Output:
 	// error: <nil>
 	// states: 15
-	// chart elements: 1
-	// start state shown without JavaScript: true
+	// one line without JavaScript: true
+	// scripts hidden from a sanitized export: true
 }
 
 // Mistakes surface as errors (and as a red box from Render).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,7 @@ const MaxStates = 20000
 type Explorer struct {
 	caption, note string
 	controls      []panelControl
+	texts         map[string]func(At) string // per-state labels of controls, by key
 	views         []explorerView
 	firstError
 }
@@ -44,6 +46,7 @@ type explorerView struct {
 	html          func(At) string
 	table         bool // html is a report.Table: its shared <style> is hoisted
 	markX, markY  string
+	markAt        func(At) float64 // where the MarkX line stands, when not at the control's value
 	width, height string
 }
 
@@ -72,6 +75,25 @@ func (e *Explorer) Slider(key, label string, values []float64, format func(float
 		labels[i] = format(v)
 	}
 	return e.addControl(panelControl{Type: "slider", Key: key, Label: label, Values: append([]float64(nil), values...), Labels: labels})
+}
+
+// LabelAt sets the text shown beside control key in each state, for a
+// label that depends on other controls (a capacity slider whose blocks
+// weigh more GiB for a bigger model). Without it the control shows its own
+// position's label.
+func (e *Explorer) LabelAt(key string, text func(At) string) *Explorer {
+	switch {
+	case text == nil:
+		e.fail(fmt.Errorf("widgets: LabelAt(%q): text function is nil", key))
+	case e.controlIndex(key) < 0:
+		e.fail(fmt.Errorf("widgets: LabelAt(%q): no control has that key (declare the control first)", key))
+	default:
+		if e.texts == nil {
+			e.texts = map[string]func(At) string{}
+		}
+		e.texts[key] = text
+	}
+	return e
 }
 
 // Select adds a drop-down list of options. Views read the choice with
@@ -119,6 +141,14 @@ func MarkX(key string) ViewOption { return func(v *explorerView) { v.markX = key
 // MarkY draws a dashed horizontal line at the current value of control key.
 func MarkY(key string) ViewOption { return func(v *explorerView) { v.markY = key } }
 
+// MarkXAt draws the dashed vertical line of control key at x(at) instead
+// of at the control's value: a capacity slider whose positions mean other
+// GiB for each model, say. NaN draws no line. The line is labelled like
+// the control (LabelAt's text when set).
+func MarkXAt(key string, x func(At) float64) ViewOption {
+	return func(v *explorerView) { v.markX, v.markAt = key, x }
+}
+
 // Size sets a chart view's CSS width and height (default "100%", "400px";
 // "49%" puts two charts side by side).
 func Size(width, height string) ViewOption {
@@ -126,6 +156,9 @@ func Size(width, height string) ViewOption {
 }
 
 // Chart adds a chart view: build returns the go-echarts chart for a state.
+// A build that returns the same chart (pointer) for several states, say a
+// figure that caches charts by the controls they depend on, has it encoded
+// once; such a chart must not change after it is returned.
 func (e *Explorer) Chart(build func(At) Charter, opts ...ViewOption) *Explorer {
 	if build == nil {
 		e.fail(errors.New("widgets: Explorer.Chart: build function is nil"))
@@ -242,7 +275,9 @@ func (e *Explorer) panel() (*panel, error) {
 	if n > MaxStates {
 		return nil, fmt.Errorf("widgets: explorer has more than %d states (the product of the controls' lengths); use fewer positions", MaxStates)
 	}
-	p := &panel{kind: "explorer", caption: e.caption, note: e.note, controls: e.controls}
+	p := &panel{kind: "explorer", caption: e.caption, note: e.note}
+	p.controls = make([]panelControl, len(e.controls))
+	copy(p.controls, e.controls)
 	for j, v := range e.views {
 		pv := panelView{Type: "html", MarkX: -1, MarkY: -1}
 		if v.chart == nil && v.width != "" {
@@ -265,7 +300,10 @@ func (e *Explorer) panel() (*panel, error) {
 		p.views = append(p.views, pv)
 	}
 	var options interner[json.RawMessage]
-	var fragments interner[string]
+	var fragments, texts interner[string]
+	// A builder that returns the same chart (pointer) for several states
+	// (a figure memoizing what depends on some controls only) is encoded once.
+	encoded := map[Charter]int{}
 	pos := make([]int, len(e.controls))
 	for s := 0; s < n; s++ {
 		rest := s
@@ -278,11 +316,30 @@ func (e *Explorer) panel() (*panel, error) {
 		row := make([]int, len(e.views))
 		for j, v := range e.views {
 			if v.chart != nil {
-				opt, err := chartOption(v.chart(at))
-				if err != nil {
-					return nil, fmt.Errorf("%w (view %d, state %s)", err, j, e.describe(pos))
+				c := v.chart(at)
+				ptr, known, i := isPointer(c), false, 0
+				if ptr {
+					i, known = encoded[c]
 				}
-				row[j] = options.add(string(opt), opt)
+				if known {
+					row[j] = i
+				} else {
+					opt, err := chartOption(c)
+					if err != nil {
+						return nil, fmt.Errorf("%w (view %d, state %s)", err, j, e.describe(pos))
+					}
+					row[j] = options.add(string(opt), opt)
+					if ptr {
+						encoded[c] = row[j]
+					}
+				}
+				if v.markAt != nil {
+					var x *float64
+					if m := v.markAt(at); !math.IsNaN(m) && !math.IsInf(m, 0) {
+						x = &m
+					}
+					p.views[j].MarkAt = append(p.views[j].MarkAt, x)
+				}
 			} else {
 				frag := v.html(at)
 				if v.table {
@@ -296,11 +353,24 @@ func (e *Explorer) panel() (*panel, error) {
 				return nil, fmt.Errorf("%w (view %d)", bad, j)
 			}
 		}
+		for i, c := range e.controls {
+			if text := e.texts[c.Key]; text != nil {
+				t := text(at)
+				p.controls[i].StateText = append(p.controls[i].StateText, texts.add(t, t))
+			}
+		}
+		if bad != nil {
+			return nil, bad
+		}
 		p.states = append(p.states, row)
 	}
-	p.options, p.html = options.values, fragments.values
+	p.options, p.html, p.texts = options.values, fragments.values, texts.values
 	return p, nil
 }
+
+// isPointer reports whether c is a pointer (its identity names one chart),
+// so that it can key the encoded charts; a chart held by value is not.
+func isPointer(c Charter) bool { return c != nil && reflect.ValueOf(c).Kind() == reflect.Pointer }
 
 // splitTableStyle takes the <style> element that report.Table.HTML puts in
 // every table out of frag, so an explorer carries it once, not once per state.

@@ -2,8 +2,11 @@ package widgets
 
 import (
 	"crypto/rand"
+	"errors"
 	"time"
 )
+
+var errNilReplacement = errors.New("widgets: LiveChart.Replace: the widget is nil")
 
 // DefaultEvery is the least time between two updates of a LiveChart.
 const DefaultEvery = 100 * time.Millisecond
@@ -29,6 +32,7 @@ type LiveChart struct {
 	sent      bool
 	pending   Charter // newest chart not yet sent
 	latest    Charter // newest chart given to Update
+	final     Widget  // what Replace put in the chart's place
 
 	now  func() time.Time
 	show Screen
@@ -79,6 +83,9 @@ type Screen func(displayID, html string)
 // the next Update or at Done. c is read when it is sent, so passing the same
 // chart again after adding points is fine.
 func (l *LiveChart) Update(c Charter) error {
+	if l.final != nil {
+		return nil
+	}
 	l.latest = c
 	if l.sent && l.now().Sub(l.last) < l.every {
 		l.pending = c
@@ -90,10 +97,39 @@ func (l *LiveChart) Update(c Charter) error {
 // Done sends the chart held back by throttling, if any. Call it when the
 // measurement ends (defer live.Done()), or the last points never show.
 func (l *LiveChart) Done() error {
-	if l.pending == nil {
+	if l.pending == nil || l.final != nil {
 		return l.err
 	}
 	return l.send(l.pending)
+}
+
+// Replace puts w in the live chart's place, in the same output: the
+// widget that shows the finished run (an explorer with the full result)
+// takes over from the chart that grew while it ran, so the notebook never
+// shows the same data twice. Updates after Replace are ignored.
+func (l *LiveChart) Replace(w Widget) error {
+	if w == nil {
+		err := errNilReplacement
+		l.fail(err)
+		return err
+	}
+	l.pending, l.final = nil, w
+	html, err := renderWidget(w)
+	if err != nil {
+		l.fail(err)
+		html = errorHTML(err)
+	}
+	l.show(l.displayID, html)
+	l.sent, l.last = true, l.now()
+	return err
+}
+
+// renderWidget is w's HTML, or the error that prevents it.
+func renderWidget(w Widget) (string, error) {
+	if r, ok := w.(interface{ HTML() (string, error) }); ok {
+		return r.HTML()
+	}
+	return w.Render(), nil
 }
 
 func (l *LiveChart) send(c Charter) error {
@@ -119,6 +155,13 @@ func (l *LiveChart) HTML() (string, error) { return dropID(l.renderWithID("")) }
 func (l *LiveChart) Render() string { return orError(l.HTML()) }
 
 func (l *LiveChart) renderWithID(id string) (string, string, error) {
+	if l.final != nil {
+		if r, ok := l.final.(idRenderer); ok {
+			return r.renderWithID(id)
+		}
+		html, err := renderWidget(l.final)
+		return html, id, err
+	}
 	if l.latest == nil {
 		return "", "", errNoUpdate
 	}

@@ -17,13 +17,20 @@ func SetupHTML() (string, error) {
 	}
 	var b bytes.Buffer
 	err = templates.ExecuteTemplate(&b, "setup", map[string]any{
-		"CSS": styles(), "Library": lib, "Runtime": runtime(), "Version": LibraryVersion(),
+		"CSS": styles(), "Library": lib, "Runtime": runtime(), "Version": LibraryVersion(), "Fallback": setupFallback,
 	})
 	if err != nil {
 		return "", fmt.Errorf("widgets: rendering setup: %w", err)
 	}
 	return b.String(), nil
 }
+
+// setupFallback is the line the setup shows until its script runs (the
+// runtime then says which ECharts drew the page): it stays in an HTML
+// export sanitized by nbconvert, which turns every script into hidden text.
+const setupFallback = "The interactive charts of this notebook are drawn by scripts that did not run here: " +
+	"an HTML export with \u201cSanitize HTML output\u201d ticked removes them, and an untrusted notebook does not run them. " +
+	"Export with " + ExportMenu + ", or trust the notebook in JupyterLab and run it."
 
 // Setup is SetupHTML as a widget (an error shows as a red box); show it
 // once, near the top: notebook.Setup() does.

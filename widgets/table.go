@@ -11,7 +11,9 @@ import (
 )
 
 // Table shows a kvsim/report table (units in the headings) as HTML. It
-// needs no script, so it reads the same in an untrusted notebook.
+// needs no script, so it reads the same in an untrusted notebook, and its
+// markup survives an export sanitized by nbconvert (its <style> sits in an
+// element JupyterLab's CSS hides, so the sanitized page shows no CSS text).
 //
 //	notebook.Display(widgets.NewTable(report.ModelTable(specs)).Note("KV at fp16"))
 type Table struct {
@@ -46,7 +48,12 @@ func (w *Table) renderWithID(id string) (string, string, error) {
 		id = "kvw-table-" + hex.EncodeToString(sum[:6])
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<div class="kvw-table" id="%s">%s`, html.EscapeString(id), body)
+	fmt.Fprintf(&b, `<div class="kvw-table" id="%s">`, html.EscapeString(id))
+	if css, rest, ok := splitTableStyle(body); ok {
+		fmt.Fprintf(&b, `<div class="lm-Widget lm-mod-hidden kvw-code">%s</div>`, css)
+		body = rest
+	}
+	b.WriteString(body)
 	if w.note != "" {
 		fmt.Fprintf(&b, `<div class="kvw-note">%s</div>`, html.EscapeString(w.note))
 	}

@@ -20,18 +20,20 @@ import (
 // any of it were written unescaped.
 const hostile = `</script><script>alert(1)</script> & "q" 'a' <b>`
 
-var dataBlock = regexp.MustCompile(`(?s)<script type="application/json" class="kvw-data">(.*?)</script>`)
-
-// panelJSON decodes the data block of the first (only) panel in html.
+// panelJSON decodes the data block of the first (only) panel in html,
+// inflating it when it travels gzipped.
 func panelJSON(t *testing.T, html string) panelData {
 	t.Helper()
-	m := dataBlock.FindAllStringSubmatch(html, -1)
-	if len(m) != 1 {
-		t.Fatalf("want 1 data block, found %d in:\n%s", len(m), html)
+	blocks, err := DataBlocks(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 1 {
+		t.Fatalf("want 1 data block, found %d in:\n%.2000s", len(blocks), html)
 	}
 	var d panelData
-	if err := json.Unmarshal([]byte(m[0][1]), &d); err != nil {
-		t.Fatalf("data block is not JSON: %v\n%s", err, m[0][1])
+	if err := json.Unmarshal(blocks[0], &d); err != nil {
+		t.Fatalf("data block is not JSON: %v\n%.2000s", err, blocks[0])
 	}
 	return d
 }
@@ -42,9 +44,7 @@ type option struct {
 	} `json:"title"`
 	Series []struct {
 		Name string `json:"name"`
-		Data []struct {
-			Value any `json:"value"`
-		} `json:"data"`
+		Data []any  `json:"data"`
 	} `json:"series"`
 }
 
@@ -80,10 +80,13 @@ func TestChartEmbedsGoEchartsOption(t *testing.T) {
 		t.Errorf("title/series lost: %+v", o)
 	}
 	got := fmt.Sprint(o.Series[0].Data)
-	if want := "[{[1 2]} {[2 4]} {[4 8]} {[8 16]}]"; got != want {
-		t.Errorf("series data %s, want %s", got, want)
+	if want := "[[1 2] [2 4] [4 8] [8 16]]"; got != want {
+		t.Errorf("series data %s, want %s (plain points, not {value: ...})", got, want)
 	}
-	for _, want := range []string{`class="kvw-chart"`, `data-kvw-view="0"`, `height:400px`, "Context (tokens)", "Latency (ms)"} {
+	if v := d.Views[0]; v.Width != "100%" || v.Height != "400px" {
+		t.Errorf("chart view size %q x %q", v.Width, v.Height)
+	}
+	for _, want := range []string{"Context (tokens)", "Latency (ms)", `<b>Decode latency</b>: interactive chart removed by sanitizing`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("chart HTML lacks %q", want)
 		}
@@ -140,8 +143,8 @@ func TestEscapingIsSafe(t *testing.T) {
 	if o, c := strings.Count(html, "<script"), strings.Count(html, "</script"); o != 2 || c != 2 {
 		t.Errorf("%d <script and %d </script, want 2 and 2: text escaped its element", o, c)
 	}
-	if strings.Contains(html, "<b>") {
-		t.Error("raw <b> from user text reached the HTML")
+	if strings.Contains(html, "'a' <b>") || strings.Contains(html, "<script>alert") {
+		t.Error("raw user text reached the HTML")
 	}
 	d := panelJSON(t, html)
 	if d.Controls[0].Labels[0] != hostile {
@@ -200,12 +203,13 @@ func TestExplorerPrecomputesEveryStateOnce(t *testing.T) {
 	if d.Views[0].MarkX != 0 || d.Views[0].MarkY != -1 {
 		t.Errorf("marker wiring %+v", d.Views[0])
 	}
-	// The start state is shown before any script runs.
-	if !strings.Contains(html, `<div class="kvw-html" id="`) || !strings.Contains(html, "<p>large at 8 GiB</p>") {
-		t.Error("start state's fragment is not in the static HTML")
+	// The controls start where Start put them, and carry their keys and labels.
+	if c := d.Controls; c[0].Start != 3 || c[1].Start != 1 || c[0].Key != "cap" || c[1].Label != "Model" {
+		t.Errorf("controls %+v", c)
 	}
-	if !strings.Contains(html, `value="3"`) || !strings.Contains(html, `<option value="1" selected>large</option>`) {
-		t.Error("controls do not start where Start put them")
+	// Before any script runs the widget is one line: no control, no fragment.
+	if strings.Contains(html, "<p>large") || strings.Contains(html, "<input") || strings.Contains(html, "<select") {
+		t.Error("static HTML carries views or controls, which a sanitized export would show as raw tags")
 	}
 	elementIDs(t, html)
 }
@@ -285,7 +289,7 @@ func TestPlainGoEchartsChartsWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(html, "height:300px") || decodeOption(t, panelJSON(t, html).Options[0]).Title.Text != "raw" {
+	if d := panelJSON(t, html); d.Views[0].Height != "300px" || decodeOption(t, d.Options[0]).Title.Text != "raw" {
 		t.Error("raw go-echarts bar chart not rendered as given")
 	}
 }
@@ -345,7 +349,7 @@ func TestSetupCarriesLibraryAndRuntime(t *testing.T) {
 	if len(lib) < 500_000 || strings.Count(html, string(lib)) != 1 {
 		t.Fatalf("setup must carry the %d-byte library exactly once", len(lib))
 	}
-	for _, want := range []string{"window.kvwidgets", ".kvw-root", "ECharts " + LibraryVersion()} {
+	for _, want := range []string{"window.kvwidgets", ".kvw-root", `echarts.version==="` + LibraryVersion() + `"`, ExportMenu} {
 		if !strings.Contains(html, want) {
 			t.Errorf("setup lacks %q", want)
 		}
@@ -380,7 +384,7 @@ func TestPageHasLibraryOnceAndUniqueIDs(t *testing.T) {
 	if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "<title>Report &lt;1&gt;</title>") {
 		t.Error("page head wrong")
 	}
-	if strings.Contains(page, "<b>") {
+	if strings.Contains(page, "'a' <b>") || strings.Contains(page, "<script>alert") {
 		t.Error("page text not escaped")
 	}
 	ids := elementIDs(t, page)

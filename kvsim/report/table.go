@@ -118,25 +118,37 @@ func (t Table) WriteCSV(w io.Writer) error {
 
 // HTML renders the table as a self-contained, styled HTML fragment: the
 // one table renderer of kvsim (widgets and pages show tables through it).
-// Alignment is written on every cell, since JupyterLab's own table style
-// right-aligns cells and outranks a class.
+// Alignment is written on every cell, since JupyterLab's own styles would
+// otherwise decide it.
+//
+// The table is laid out by CSS (display: table) over div and span, with
+// ARIA roles, rather than <table>: an HTML export sanitized by nbconvert
+// escapes <th>, <thead>, <caption> and the <tbody> every HTML parser adds
+// to a <table>, and shows them as text. Sanitized, the <style> is gone and
+// each row reads as one line, its cells separated by " | " (hidden by the
+// style otherwise).
 func (t Table) HTML() string {
 	var b strings.Builder
 	b.WriteString(`<div class="kvsim-table"><style>` +
-		`.kvsim-table table{border-collapse:collapse;font:13px system-ui,sans-serif}` +
-		`.kvsim-table th,.kvsim-table td{padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top}` +
-		`.kvsim-table th{background:#f3f4f6}.kvsim-table caption{font-weight:600;text-align:left;padding:4px 0}` +
-		`</style><table>`)
+		`.kvsim-table .kvsim-grid{display:table;border-collapse:collapse;font:13px system-ui,sans-serif}` +
+		`.kvsim-table .kvsim-row{display:table-row}` +
+		`.kvsim-table .kvsim-cell{display:table-cell;padding:3px 10px;border-bottom:1px solid #ddd;vertical-align:top}` +
+		`.kvsim-table .kvsim-head .kvsim-cell{background:#f3f4f6}.kvsim-table .kvsim-sep{display:none}` +
+		`.kvsim-table .kvsim-caption{font:600 13px system-ui,sans-serif;padding:4px 0}` +
+		`</style>`)
 	if t.Title != "" {
-		fmt.Fprintf(&b, "<caption>%s</caption>", html.EscapeString(t.Title))
+		fmt.Fprintf(&b, `<div class="kvsim-caption"><b>%s</b></div>`, html.EscapeString(t.Title))
 	}
-	b.WriteString("<thead><tr>")
+	b.WriteString(`<div class="kvsim-grid" role="table"><div class="kvsim-row kvsim-head" role="row">`)
 	for i, h := range t.headings() {
-		fmt.Fprintf(&b, `<th style="text-align:%s">%s</th>`, t.align(i), html.EscapeString(h))
+		if i > 0 {
+			b.WriteString(`<span class="kvsim-sep"> | </span>`)
+		}
+		fmt.Fprintf(&b, `<span class="kvsim-cell" role="columnheader" style="text-align:%s"><b>%s</b></span>`, t.align(i), html.EscapeString(h))
 	}
-	b.WriteString("</tr></thead><tbody>")
+	b.WriteString("</div>")
 	for _, r := range t.Rows {
-		b.WriteString("<tr>")
+		b.WriteString(`<div class="kvsim-row" role="row">`)
 		for i, c := range r {
 			style := "text-align:" + string(Right)
 			if i < len(t.Columns) {
@@ -145,10 +157,13 @@ func (t Table) HTML() string {
 					style += ";color:" + color + ";font-weight:600"
 				}
 			}
-			fmt.Fprintf(&b, `<td style="%s">%s</td>`, html.EscapeString(style), html.EscapeString(c))
+			if i > 0 {
+				b.WriteString(`<span class="kvsim-sep"> | </span>`)
+			}
+			fmt.Fprintf(&b, `<span class="kvsim-cell" role="cell" style="%s">%s</span>`, html.EscapeString(style), html.EscapeString(c))
 		}
-		b.WriteString("</tr>")
+		b.WriteString("</div>")
 	}
-	b.WriteString("</tbody></table></div>")
+	b.WriteString("</div></div>")
 	return b.String()
 }

@@ -60,11 +60,11 @@ func TestHTMLAlignsAndColours(t *testing.T) {
 	tb.AddRow("b", "does not hold", "2")
 	h := tb.HTML()
 	for _, want := range []string{
-		`<td style="text-align:left">a</td>`,
-		`<td style="text-align:left;color:#047857;font-weight:600">holds</td>`,
-		`<td style="text-align:left">does not hold</td>`,
-		`<td style="text-align:right">2</td>`,
-		`<th style="text-align:right">n</th>`,
+		`<span class="kvsim-cell" role="cell" style="text-align:left">a</span>`,
+		`<span class="kvsim-cell" role="cell" style="text-align:left;color:#047857;font-weight:600">holds</span>`,
+		`<span class="kvsim-cell" role="cell" style="text-align:left">does not hold</span>`,
+		`<span class="kvsim-cell" role="cell" style="text-align:right">2</span>`,
+		`<span class="kvsim-cell" role="columnheader" style="text-align:right"><b>n</b></span>`,
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("html lacks %s:\n%s", want, h)

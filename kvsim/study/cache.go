@@ -36,6 +36,7 @@ type CacheSettings struct {
 	KVDType        model.DType    // "": fp16
 	CapacityPoints int            // slider positions, log-spaced from 16 blocks to the workload's distinct blocks; 0: 40
 	Policies       []string       // eviction policies of the capacity chart; nil: lru, s3fifo and Belady's optimum
+	Grid           *CacheGrid     // the pickers of section 5's explorer, replayed in advance (CacheStudy.Explorer); nil: none
 	SeriesPoints   int            // points of each time series; 0: 120
 	Compare        []model.Spec   // models whose hit rate is compared at one KV budget (findings); optional
 	BudgetBytes    int64          // that budget; 0: the KV memory Model's devices leave
@@ -65,6 +66,9 @@ type CacheStudy struct {
 	BudgetBytes   int64          `json:"budget_bytes,omitempty"`
 	Seconds       float64        `json:"seconds"` // wall time of the study
 	Provenance    `json:"provenance"`
+
+	// Explorer is the settings' Grid replayed, when they ask for it.
+	Explorer *CacheExplorer `json:"explorer,omitempty"`
 }
 
 // Study names the result: data/cache.json.
@@ -191,6 +195,11 @@ func Cache(ctx context.Context, s CacheSettings) (CacheStudy, error) {
 	if len(s.Compare) > 0 {
 		st.BudgetBytes = orDefault(s.BudgetBytes, st.NodeKVBytes)
 		if st.Budget, err = atBudget(ctx, p, s.Compare, s.KVDType, st.BudgetBytes, prog); err != nil {
+			return CacheStudy{}, err
+		}
+	}
+	if s.Grid != nil {
+		if st.Explorer, err = exploreCache(ctx, s); err != nil {
 			return CacheStudy{}, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,6 +133,26 @@ func kvFit(s model.Spec, hw cost.Hardware, opt cost.Options) KVFit {
 	f.NodeKVTokens = c.KVCacheTokens
 	f.Fits = f.NodeKVTokens > 0
 	return f
+}
+
+// FitsAt is Fits with the KV cache stored at d (the picker of section 4;
+// DType stays the weights'): the memory left for the cache is the same
+// (weights and activations stay at the fit dtype), each token takes
+// KVBytesPerToken at d, so the tokens
+// that fit scale by the ratio of the bytes per token (which also keeps the
+// cost model's rules, such as MLA's latent held whole on every device).
+func (k KVStudy) FitsAt(d model.DType) []KVFit {
+	out := make([]KVFit, len(k.Fits))
+	for i, f := range k.Fits {
+		g := f
+		if j := slices.IndexFunc(k.Models, func(s model.Spec) bool { return s.Name == f.Model }); j >= 0 && f.KVBytesPerToken > 0 {
+			g.KVBytesPerToken = k.Models[j].KVBytesPerToken(d)
+			g.KVBytesPerTokenPB = float64(g.KVBytesPerToken) / (float64(g.Params) / 1e9)
+			g.NodeKVTokens = int64(float64(f.NodeKVTokens) * float64(f.KVBytesPerToken) / float64(g.KVBytesPerToken))
+		}
+		out[i] = g
+	}
+	return out
 }
 
 // PerToken is each model's KV bytes per token at d.

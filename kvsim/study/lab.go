@@ -315,10 +315,10 @@ func (l *Lab) KVSettings() KVSettings {
 
 // CacheSettings: the picked workload or trace through a cache of the
 // serving model's KV blocks, compared with the big model and two others at
-// one budget.
+// one budget, and the grid of section 5's pickers (CacheGrid).
 func (l *Lab) CacheSettings() CacheSettings {
 	sz := l.Sizes.withDefaults()
-	return CacheSettings{Workload: l.Picks.Source(), Model: l.Serving, Hardware: l.Hardware,
+	return CacheSettings{Workload: l.Picks.Source(), Model: l.Serving, Hardware: l.Hardware, Grid: l.CacheGrid(),
 		CapacityPoints: sz.CapacityPoints, SeriesPoints: sz.SeriesPoints,
 		Compare: l.chosen(l.Big.Name, l.Serving.Name, "llama2-70b", "llama-65b"), MemoryFraction: l.Picks.MemoryFraction, Progress: l.Progress}
 }

@@ -244,3 +244,35 @@ func TestStatistics(t *testing.T) {
 		t.Error("median or mean")
 	}
 }
+
+func TestKVFitsAtFollowTheKVDType(t *testing.T) {
+	specs := []model.Spec{}
+	cat := model.NewCatalog()
+	for _, n := range []string{"llama3-70b", "deepseek-v3"} {
+		s, err := cat.Lookup(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs = append(specs, s)
+	}
+	hw, err := cost.LookupHardware("h100-sxm", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := KV(context.Background(), KVSettings{Models: specs, Hardware: hw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp16, int4 := k.FitsAt(model.FP16), k.FitsAt(model.INT4)
+	for i, f := range k.Fits {
+		if fp16[i].NodeKVTokens != f.NodeKVTokens || fp16[i].NodeKVBytes != f.NodeKVBytes {
+			t.Errorf("%s at fp16: %+v, the bf16 fit %+v", f.Model, fp16[i], f)
+		}
+		if int4[i].KVBytesPerToken*4 != f.KVBytesPerToken || int4[i].NodeKVBytes != f.NodeKVBytes {
+			t.Errorf("%s at int4: %d bytes per token (fp16 %d), memory %d", f.Model, int4[i].KVBytesPerToken, f.KVBytesPerToken, int4[i].NodeKVBytes)
+		}
+		if got, want := int4[i].NodeKVTokens, 4*f.NodeKVTokens; got < want-4 || got > want+4 {
+			t.Errorf("%s at int4 holds %d tokens, want about %d", f.Model, got, want)
+		}
+	}
+}

@@ -13,6 +13,13 @@ import (
 // each explorer's sliders and pickers changes the data of its charts.
 func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 	t.Helper()
+	// Widgets mount once their data is read (inflated when large): wait
+	// until every one has, then count its charts.
+	if err := b.Wait(`document.querySelectorAll('.kvw-root').length > 0 && document.querySelectorAll('.kvw-root:not([data-kvw-ready])').length === 0`, 60*time.Second, nil); err != nil {
+		var status []string
+		_ = b.Eval(`Array.from(document.querySelectorAll('.kvw-root:not([data-kvw-ready]) .kvw-status')).map(e => e.textContent)`, &status)
+		t.Fatalf("%s: widgets not mounted: %v (status: %q)", where, err, status)
+	}
 	var want int
 	if err := b.Eval(`document.querySelectorAll('.kvw-chart').length`, &want); err != nil {
 		t.Fatal(err)
@@ -67,11 +74,25 @@ func checkControls(t *testing.T, b *browsertest.Browser, shots, where string) {
 		t.Fatal(err)
 	}
 	for i, id := range roots {
-		if err := b.Eval(`(async () => { document.getElementById('`+id+`').scrollIntoView({block: 'start'});
-			await new Promise(r => setTimeout(r, 300)); return true; })()`, nil); err != nil {
+		sel := "#" + id
+		scroll := `(async () => { document.getElementById('` + id + `').scrollIntoView({block: 'start'});
+			await new Promise(r => setTimeout(r, 300)); return true; })()`
+		if where == "lab" {
+			// In the lab a widget scrolls inside the notebook, which
+			// scrolls its cells itself: bring the cell to the top, then
+			// take the panel as the reader sees it.
+			sel = ".jp-NotebookPanel"
+			scroll = `(async () => { const nb = jupyterapp.shell.currentWidget.content;
+				const cell = nb.widgets.find(c => c.node.querySelector('#` + id + `'));
+				if (cell) { await nb.scrollToCell(cell, 'start'); }
+				await new Promise(r => setTimeout(r, 500));
+				document.getElementById('` + id + `').scrollIntoView({block: 'start'});
+				await new Promise(r => setTimeout(r, 800)); return true; })()`
+		}
+		if err := b.Eval(scroll, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.ScreenshotElement("#"+id, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
+		if err := b.ScreenshotElement(sel, filepath.Join(shots, fmt.Sprintf("%s-widget-%02d.png", where, i+1))); err != nil {
 			t.Logf("screenshot of widget %s: %v", id, err)
 		}
 	}

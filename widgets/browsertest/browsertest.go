@@ -56,6 +56,10 @@ type Browser struct {
 	offsite  []string
 	problems []string
 	console  []string
+
+	downloadDir string
+	downloads   map[string]*Download // by guid, begun
+	done        []Download           // completed, not yet waited for
 }
 
 // Start launches Chromium (headless, no sandbox, no GPU, no background
@@ -77,7 +81,7 @@ func Start() (*Browser, error) {
 		chromedp.WindowSize(1200, 900),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	b := &Browser{}
+	b := &Browser{downloads: map[string]*Download{}}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
 	b.ctx = ctx
 	b.cancel = func() { cancel(); acancel() }
@@ -135,6 +139,14 @@ func offsite(u string) bool {
 		}
 	}
 	return true
+}
+
+// ClearLogs forgets the offsite requests, exceptions and console messages
+// seen so far (before opening the page whose own are to be checked).
+func (b *Browser) ClearLogs() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.offsite, b.problems, b.console = nil, nil, nil
 }
 
 // Close stops the browser.
@@ -202,7 +214,14 @@ type Chart struct {
 	Width    int      `json:"width"`  // canvas size in CSS pixels
 	Height   int      `json:"height"` // (0 when nothing was drawn)
 	Series   []Series `json:"series"`
+	Message  string   `json:"message"` // the text of a MessageChart (no series)
 	Disposed bool     `json:"disposed"`
+}
+
+// Drawn reports whether the chart has a canvas and something on it: a
+// series, or the message of a chart that says why it has none.
+func (c Chart) Drawn() bool {
+	return c.Width > 0 && c.Height > 0 && (len(c.Series) > 0 || c.Message != "")
 }
 
 // Series is one series of a chart, with its data and marker lines as ECharts holds them.
@@ -227,6 +246,7 @@ const chartsJS = `(() => {
       c.legend = (o.legend && o.legend[0] && o.legend[0].data) || [];
       c.series = (o.series || []).map(s => ({name: s.name || '', type: s.type, data: s.data || [],
         markLine: (s.markLine && s.markLine.data) || null}));
+      c.message = (o.graphic && o.graphic[0] && o.graphic[0].elements || []).map(g => (g.style && g.style.text) || '').join(' ');
       const canvas = el.querySelector('canvas');
       c.width = canvas ? canvas.clientWidth : 0; c.height = canvas ? canvas.clientHeight : 0;
       c.disposed = inst.isDisposed();
@@ -254,7 +274,7 @@ func (b *Browser) WaitCharts(n int, timeout time.Duration) ([]Chart, error) {
 		}
 		drawn := 0
 		for _, c := range cs {
-			if c.Width > 0 && c.Height > 0 && len(c.Series) > 0 {
+			if c.Drawn() {
 				drawn++
 			}
 		}

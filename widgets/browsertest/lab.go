@@ -33,6 +33,7 @@ type LabConfig struct {
 	RootDir     string   // the folder the server shows
 	JupyterPath string   // where kernel specs live (JUPYTER_PATH), e.g. .build/jupyter
 	PathDirs    []string // prepended to PATH (gonb, goimports, gopls)
+	Args        []string // more server flags (those make lab adds: make -s lab-flags)
 }
 
 // StartLab starts `jupyter lab` on a free loopback port with a random token,
@@ -65,6 +66,7 @@ func StartLab(cfg LabConfig) (*Lab, error) {
 		"--ip=127.0.0.1", fmt.Sprintf("--port=%d", port), "--IdentityProvider.token="+l.Token,
 		"--ServerApp.root_dir="+cfg.RootDir, "--expose-app-in-browser",
 		"--ServerApp.open_browser=False")
+	l.cmd.Args = append(l.cmd.Args, cfg.Args...)
 	path := os.Getenv("PATH")
 	for i := len(cfg.PathDirs) - 1; i >= 0; i-- {
 		path = cfg.PathDirs[i] + string(os.PathListSeparator) + path

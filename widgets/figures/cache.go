@@ -12,12 +12,17 @@ import (
 	"kvcache/widgets"
 )
 
-// CacheSize is the figure of section 5: a capacity slider over the
-// workload replayed at that capacity (hit rate, memory in use and
-// evictions over time) and the curves against capacity (hit rate per
-// policy, prefill time saved per request) with the slider's capacity and
-// the node's free memory marked, plus a sentence on the state.
+// CacheSize is the figure of section 5. When the study replayed a grid
+// (CacheSettings.Grid) it is CacheExplorer, with pickers for the workload,
+// block size, eviction policy and serving model. Otherwise: a capacity
+// slider over the workload replayed at that capacity (hit rate, memory in
+// use and evictions over time) and the curves against capacity (hit rate
+// per policy, prefill time saved per request) with the slider's capacity
+// and the node's free memory marked, plus a sentence on the state.
 func CacheSize(st study.CacheStudy) *widgets.Explorer {
+	if st.Explorer != nil {
+		return CacheExplorer(st)
+	}
 	lru, _ := st.LRU()
 	caps := make([]float64, len(st.Sweep.Capacities))
 	for i, c := range st.Sweep.Capacities {

@@ -17,9 +17,12 @@
 //	HowFarToTrust       study.TrustStudy      predicted against published on log axes, the ×1.25 lines,
 //	                                          coloured by engine, beside kvsim validate's summary
 //	ModelVsMeasurement  study.CPUComparison   this-cpu prediction vs measurement, error per step
-//	KVMemory, KVTable   study.KVStudy         KV per token and against context; what fits on the devices
+//	KVMemory            study.KVStudy         KV dtype picker: KV per token, against context, and the
+//	                                          table of what fits on the devices (KVTable: at the fit dtype)
 //	CacheSize           study.CacheStudy      capacity slider: hit rate, memory and evictions over time;
-//	                                          hit rate and TTFT saved against capacity
+//	                                          hit rate and TTFT saved against capacity; with a grid
+//	                                          (CacheExplorer) pickers for workload, block size,
+//	                                          eviction policy and serving model too
 //	CacheTiers          study.TiersStudy      GPU-memory slider, tier, instance, router and store pickers:
 //	                                          reuse against capacity, where it comes from, TTFT
 //	LatencyCDF          study.LatencyStudy    latency and comparison pickers: CDFs of TTFT, TPOT, E2E
@@ -35,9 +38,15 @@
 // line in Sections if the report page shows it.
 //
 // Every control of every explorer changes a chart (the browser test moves
-// each one). Chart data keep 4 significant digits, and views that do not
-// depend on a control are stored once, so the executed notebook stays a
-// few megabytes.
+// each one). Chart data keep 4 significant digits, views that do not
+// depend on a control are stored once (a figure returns the same chart for
+// the states it does not depend on), and large explorers travel gzipped, so
+// the executed notebook stays about 2 MB.
+//
+// Style (style.go) is shared: a colour per meaning (with or without a
+// cache, each part of a step, each policy), a palette whose colours are at
+// least 25 apart in CIELAB, and, where a model does not fit, one message
+// chart in place of empty plots (noFitMessage).
 //
 // Speedup = time without a cache / time with one, for a decode step or a
 // whole generation (prefill included). Token hit rate and TTFT saved are

@@ -32,8 +32,6 @@ type panel struct {
 	States  [][]int           `json:"states"`
 }
 
-var dataBlock = regexp.MustCompile(`(?s)<script type="application/json" class="kvw-data">(.*?)</script>`)
-
 // render renders w and decodes its one data block; it fails on a widget
 // error, on NaN or Infinity anywhere, and on an option that is not JSON.
 func render(t *testing.T, w interface{ HTML() (string, error) }) panel {
@@ -42,17 +40,23 @@ func render(t *testing.T, w interface{ HTML() (string, error) }) panel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"NaN", "Infinity", "kvw-error"} {
-		if strings.Contains(html, bad) {
+	if strings.Contains(html, "kvw-error") {
+		t.Fatalf("rendered widget shows an error")
+	}
+	blocks, err := widgets.DataBlocks(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 1 {
+		t.Fatalf("%d data blocks, want 1", len(blocks))
+	}
+	for _, bad := range []string{"NaN", "Infinity"} {
+		if strings.Contains(string(blocks[0]), bad) {
 			t.Fatalf("rendered widget holds %q", bad)
 		}
 	}
-	m := dataBlock.FindAllStringSubmatch(html, -1)
-	if len(m) != 1 {
-		t.Fatalf("%d data blocks, want 1", len(m))
-	}
 	var p panel
-	if err := json.Unmarshal([]byte(m[0][1]), &p); err != nil {
+	if err := json.Unmarshal(blocks[0], &p); err != nil {
 		t.Fatalf("data block: %v", err)
 	}
 	for _, row := range p.States {
@@ -101,11 +105,7 @@ type chart struct {
 		Name string `json:"name"`
 		Type string `json:"type"`
 		ID   string `json:"id"`
-		Data []struct {
-			Value any `json:"value"`
-		} `json:"-"`
-		Raw     [][]any         `json:"-"` // band series: plain [y, x] pairs
-		RawData json.RawMessage `json:"data"`
+		Data []any  `json:"data"` // [x, y] or {value: [x, y]}; a band's are plain [y, x] pairs
 	} `json:"series"`
 }
 
@@ -115,14 +115,6 @@ func decode(t *testing.T, raw json.RawMessage) chart {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
-	for i := range c.Series {
-		s := &c.Series[i]
-		if err := json.Unmarshal(s.RawData, &s.Data); err != nil {
-			if err := json.Unmarshal(s.RawData, &s.Raw); err != nil {
-				t.Fatalf("series %q data: %v", s.Name, err)
-			}
-		}
-	}
 	return c
 }
 
@@ -131,9 +123,18 @@ func xValues(t *testing.T, c chart, series int) []float64 {
 	t.Helper()
 	var xs []float64
 	for _, d := range c.Series[series].Data {
-		xs = append(xs, d.Value.([]any)[0].(float64))
+		xs = append(xs, pair(d)[0].(float64))
 	}
 	return xs
+}
+
+// pair is a data point's values: [x, y] as given, or the value of {value: [x, y]}.
+func pair(d any) []any {
+	if m, ok := d.(map[string]any); ok {
+		d = m["value"]
+	}
+	v, _ := d.([]any)
+	return v
 }
 
 // hasUnit says an axis name carries a unit in brackets.
@@ -144,7 +145,10 @@ func points(t *testing.T, c chart, series int) []float64 {
 	t.Helper()
 	var ys []float64
 	for _, d := range c.Series[series].Data {
-		switch v := d.Value.(type) {
+		if m, ok := d.(map[string]any); ok {
+			d = m["value"]
+		}
+		switch v := d.(type) {
 		case []any:
 			if y, ok := v[1].(float64); ok {
 				ys = append(ys, y)
@@ -253,8 +257,8 @@ func seriesNames(c chart) []string {
 func bandPoints(t *testing.T, c chart, series int) []float64 {
 	t.Helper()
 	var ys []float64
-	for _, d := range c.Series[series].Raw {
-		y, ok := d[0].(float64)
+	for _, d := range c.Series[series].Data {
+		y, ok := pair(d)[0].(float64)
 		if !ok {
 			y = math.NaN()
 		}
@@ -294,7 +298,7 @@ func TestHowFarToTrust(t *testing.T) {
 			continue
 		}
 		for _, d := range sr.Data {
-			v := d.Value.([]any)
+			v := pair(d)
 			got[fmt.Sprintf("%s %.4g %.4g", sr.Name, v[0].(float64), v[1].(float64))]++
 		}
 	}
@@ -376,6 +380,7 @@ func TestCacheSize(t *testing.T) {
 	lab := tinyLab(t)
 	s := lab.CacheSettings()
 	s.Workload.Name = "few-shot"
+	s.Grid = nil // the figure without the pickers (TestCacheExplorer has them)
 	st, err := study.Cache(ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -569,7 +574,15 @@ func TestPageHasEverySection(t *testing.T) {
 	if n := strings.Count(html, "Not computed"); n != 10 {
 		t.Errorf("%d missing figures, want 10 (measured, speedup, predicted, sparse, trust, comparison, cache, tiers, latency, bounded)", n)
 	}
-	if !strings.Contains(html, "How much context fits") || strings.Contains(html, "kvw-error") {
+	blocks, err := widgets.DataBlocks(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data strings.Builder
+	for _, b := range blocks {
+		data.Write(b)
+	}
+	if !strings.Contains(data.String(), "How much context fits") || strings.Contains(html, "kvw-error") {
 		t.Error("the KV figures did not draw")
 	}
 }

@@ -37,7 +37,7 @@ func Sections() []Section {
 				return append(out, figure(rep.CPU, ModelVsMeasurement)...)
 			}},
 		{"4. KV memory across architectures", "", func(rep study.Report) []widgets.Widget {
-			return append(figure(rep.KV, KVMemory), figure(rep.KV, KVTable)...)
+			return figure(rep.KV, KVMemory) // its table follows the KV data type picker
 		}},
 		{"5. Cache size on a serving workload", "The workload replayed through a prefix cache at every capacity of the slider; the curves mark the slider's capacity and the memory the model's devices leave for the cache.",
 			func(rep study.Report) []widgets.Widget { return figure(rep.Cache, CacheSize) }},

@@ -75,6 +75,9 @@ func bandEdges(ys []float64, edge func(float64) (lo, hi float64)) (lo, hi []floa
 }
 
 func latencyChart(p study.Predictions, m, h, e int) widgets.Charter {
+	if w, ok := noFitMessage(p, m, h, e); ok {
+		return w
+	}
 	c := p.Curves[m][h][e]
 	engine := p.EngineAt(h, e)
 	title := fmt.Sprintf("%s on %s, %s: time per token", p.Models[m], deviceLabel(p.Hardware[h], c), engine)
@@ -100,6 +103,9 @@ func latencyChart(p study.Predictions, m, h, e int) widgets.Charter {
 }
 
 func speedupChart(p study.Predictions, m, h, e int) widgets.Charter {
+	if w, ok := noFitMessage(p, m, h, e); ok {
+		return w
+	}
 	c := p.Curves[m][h][e]
 	pl := newPlot(fmt.Sprintf("%s on %s, %s: speedup", p.Models[m], deviceLabel(p.Hardware[h], c), p.EngineAt(h, e)),
 		widgets.Axis{Name: "Context", Unit: "tokens", Log: true}, widgets.Axis{Name: "Speedup (without / with)", Unit: "×"})

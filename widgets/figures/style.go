@@ -25,8 +25,12 @@ const (
 	colorNeutral   = "#374151"
 )
 
-// palette colours series that carry no meaning of their own (models, families).
-var palette = []string{"#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#475569", "#b45309"}
+// palette colours series that carry no meaning of their own (models,
+// families, policies): ten colours no two of which are closer than 25 in
+// CIELAB (ΔE76; the old teal and cyan were 18 apart and read as one).
+// Lines drawn over one another also get a dash and markers
+// (widgets.LineChart), so a colour never has to tell them apart alone.
+var palette = []string{"#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#111827", "#84cc16", "#0ea5e9", "#92400e"}
 
 // style is how one series is drawn.
 type style struct {
