@@ -551,7 +551,6 @@ func TestSpeedupBySize(t *testing.T) {
 	}
 }
 
-
 func TestPageHasEverySection(t *testing.T) {
 	lab := tinyLab(t)
 	if _, err := study.Run(ctx, lab, study.KV, lab.KVSettings()); err != nil {
