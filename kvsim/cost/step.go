@@ -2,6 +2,7 @@ package cost
 
 import (
 	"math"
+	"sync"
 
 	"kvcache/kvsim/model"
 )
@@ -224,9 +225,23 @@ func (p *Predictor) step(ps pass) Step {
 // seconds prices a pass without the breakdown or the memory check: the
 // fast path for sweeps and the serving interface.
 func (p *Predictor) seconds(ps pass) float64 {
-	head, dense, moe, tail := p.works(ps)
-	return p.pipeline(p.execution(ps), head, dense, moe, tail).total
+	w := passWorks.Get().(*passWork)
+	defer passWorks.Put(w)
+	p.build(ps, w)
+	return p.pipeline(p.execution(ps), w.head, w.dense, w.moe, w.tail).total
 }
+
+// passWork is one pass's work, priced: the embedding (head), one dense
+// layer, one MoE layer, and the final norm, LM head and sampler (tail),
+// with the scratch they are built in. A sweep prices thousands of passes;
+// seconds reuses passWorks' buffers so that pricing one allocates nothing.
+type passWork struct {
+	head, dense, moe, tail []priced
+	layer, experts         []work
+}
+
+// passWorks are the buffers seconds reuses.
+var passWorks = sync.Pool{New: func() any { return new(passWork) }}
 
 // timing is a pass's time and the part of it the host's per-step work
 // accounts for.
@@ -250,51 +265,99 @@ type timing struct {
 //	async: step = max(StepSeconds + host launch work, device work)
 func (p *Predictor) pipeline(x Execution, head, dense, moe, tail []priced) timing {
 	e := p.eng
-	issue, hostOp := e.LaunchSeconds, e.HostOpSeconds*float64(planKernels[x.Plan].hostOpsPerLayer)
-	host, dev, busy := 0.0, 0.0, 0.0
+	q := queues{issue: e.LaunchSeconds}
+	hostOp := e.HostOpSeconds * float64(planKernels[x.Plan].hostOpsPerLayer)
 	if x.Exec == Graph {
-		host, issue, hostOp = e.ReplaySeconds, 0, 0
+		q.host, q.issue, hostOp = e.ReplaySeconds, 0, 0
 	}
 	gap := p.hw.KernelGapSeconds
-	run := func(list []priced, layer bool) {
-		if layer {
-			host += hostOp
-		}
-		for _, w := range list {
-			if w.kernels == 0 { // this-cpu: work done inline, no fork-join
-				dev = max(dev, host) + w.seconds
-				busy += w.seconds
-				continue
-			}
-			per := w.seconds/float64(w.kernels) + gap
-			for range w.kernels {
-				host += issue
-				dev = max(dev, host) + per
-				busy += per
-			}
+	var buf [48]launch // a layer's launches, priced once for all its layers
+	q.run(launches(buf[:0], head, gap))
+	for _, l := range []struct {
+		layers int
+		list   []priced
+	}{{p.spec.DenseLayers(), dense}, {p.spec.MoELayers(), moe}} {
+		layer := launches(buf[:0], l.list, gap)
+		for range l.layers {
+			q.host += hostOp
+			q.run(layer)
 		}
 	}
-	run(head, false)
-	for range p.spec.DenseLayers() {
-		run(dense, true)
-	}
-	for range p.spec.MoELayers() {
-		run(moe, true)
-	}
-	run(tail, false)
+	q.run(launches(buf[:0], tail, gap))
 	if e.SyncPerStep {
-		return timing{total: e.StepSeconds + dev, stepHost: e.StepSeconds}
+		return timing{total: e.StepSeconds + q.dev, stepHost: e.StepSeconds}
 	}
-	hostWork := e.StepSeconds + host
-	if hostWork <= busy {
-		return timing{total: busy}
+	hostWork := e.StepSeconds + q.host
+	if hostWork <= q.busy {
+		return timing{total: q.busy}
 	}
-	return timing{total: hostWork, stepHost: min(e.StepSeconds, hostWork-busy)}
+	return timing{total: hostWork, stepHost: min(e.StepSeconds, hostWork-q.busy)}
+}
+
+// launch is one operation as the pipeline runs it: kernels launches of
+// per seconds each on the device (its roofline share plus the gap), or,
+// with kernels 0, per seconds of work done inline (this-cpu).
+type launch struct {
+	kernels int
+	per     float64
+}
+
+// launches appends the launches of list to out: what every layer repeats,
+// computed once a pass.
+func launches(out []launch, list []priced, gap float64) []launch {
+	for i := range list {
+		w := &list[i]
+		if w.kernels == 0 {
+			out = append(out, launch{per: w.seconds})
+			continue
+		}
+		out = append(out, launch{kernels: w.kernels, per: w.seconds/float64(w.kernels) + gap})
+	}
+	return out
+}
+
+// queues are the host's and the device's clocks as kernels go through
+// them, and the device's busy time.
+type queues struct {
+	host, dev, busy float64
+	issue           float64 // host seconds to launch one kernel
+}
+
+// run passes ls through the queues in order: a kernel starts when the host
+// has issued it and the device has finished the one before.
+func (q *queues) run(ls []launch) {
+	host, dev, busy, issue := q.host, q.dev, q.busy, q.issue
+	for _, l := range ls {
+		if l.kernels == 0 { // inline: no launch, no gap
+			if host > dev {
+				dev = host
+			}
+			dev += l.per
+			busy += l.per
+			continue
+		}
+		for range l.kernels {
+			host += issue
+			if host > dev { // max(dev, host), as a branch the loop predicts
+				dev = host
+			}
+			dev += l.per
+			busy += l.per
+		}
+	}
+	q.host, q.dev, q.busy = host, dev, busy
 }
 
 // works builds the work of one forward pass: the embedding (head), one
 // dense layer, one MoE layer, and the final norm, LM head and sampler (tail).
 func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
+	var w passWork
+	p.build(ps, &w)
+	return w.head, w.dense, w.moe, w.tail
+}
+
+// build fills w with the work of pass ps, reusing its buffers.
+func (p *Predictor) build(ps pass, w *passWork) {
 	s := p.spec
 	x := p.execution(ps)
 	k := planKernels[x.Plan]
@@ -317,14 +380,14 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 		embed.a *= 3
 		embed.cpu.values.add = rows * d
 	}
-	head = []priced{p.price(embed)}
+	w.head = append(w.head[:0], p.price(embed))
 
 	// Attention half of a layer.
 	norms, adds := 2, 2
 	if s.ParallelBlock {
 		norms = 1
 	}
-	var layer []work
+	layer := w.layer[:0]
 	normValues := cpu.norm(float64(norms) * rows * d)
 	outRes, downRes := residual(rows*d, s.Bias), residual(rows*d, mlpBias)
 	normValues.addFresh, normValues.add = outRes.addFresh+downRes.addFresh, outRes.add+downRes.add
@@ -385,13 +448,18 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	denseMLP := work{name: "mlp", kernels: k.mlp(s), flops: 2 * rows * dm / t, weight: dm * wb / t,
 		a: rows * ab * (2*d + 2*perMatrix*float64(s.FFN)/t), reuse: rows,
 		cpu: cpu.matmul(2+cpu.eachRow, (perMatrix-1)*float64(s.FFN)/t+d, cpu.activation(rows*float64(s.FFN)/t, mlpBias))}
-	tailOfLayer := []work{}
+	w.layer = layer
+	w.dense = append(p.priceAll(w.dense[:0], layer), p.price(denseMLP))
 	if p.opt.TP > 1 {
-		tailOfLayer = append(tailOfLayer, allReduce)
+		w.dense = append(w.dense, p.price(allReduce))
 	}
-	dense = p.priceAll(append(append(append([]work{}, layer...), denseMLP), tailOfLayer...))
+	w.moe = w.moe[:0]
 	if s.MoE != nil {
-		moe = p.priceAll(append(append(append([]work{}, layer...), p.moeWorks(ps, k, cpu)...), tailOfLayer...))
+		w.experts = p.moeWorks(w.experts[:0], ps, k, cpu)
+		w.moe = p.priceAll(p.priceAll(w.moe, layer), w.experts)
+		if p.opt.TP > 1 {
+			w.moe = append(w.moe, p.price(allReduce))
+		}
 	}
 
 	// Final norm over every row, LM head over the last row of each request
@@ -405,21 +473,18 @@ func (p *Predictor) works(ps pass) (head, dense, moe []priced, tail []priced) {
 	if p.eng.ReplicatedLMHead {
 		lmShards = 1
 	}
-	tailWork := []work{
-		{name: "norm_residual", kernels: k.norm(s), a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))},
-		{name: "lm_head", kernels: k.lmHead, flops: 2 * ps.logitRows * lm / lmShards,
+	w.tail = append(w.tail[:0],
+		p.price(work{name: "norm_residual", kernels: k.norm(s), a: rows * d * ab * 2, cpu: cpu.inline(cpu.norm(ps.logitRows * d))}),
+		p.price(work{name: "lm_head", kernels: k.lmHead, flops: 2 * ps.logitRows * lm / lmShards,
 			weight: lm * wb / lmShards, a: ps.logitRows * (d*ab + vocab/lmShards*4), reuse: ps.logitRows,
-			cpu: cpu.matmul(1, vocab/t, elementValues{})},
-	}
+			cpu: cpu.matmul(1, vocab/t, elementValues{})}))
 	if n := p.eng.SamplerKernels; n > 0 {
 		sampler := work{name: "sampler", kernels: n, a: float64(n) * 2 * ps.logitRows * vocab * 4}
 		if c := p.eng.TopP; c != nil {
 			sampler.fixed = c.StepSeconds(ps.batch, s.Vocab)
 		}
-		tailWork = append(tailWork, sampler)
+		w.tail = append(w.tail, p.price(sampler))
 	}
-	tail = p.priceAll(tailWork)
-	return head, dense, moe, tail
 }
 
 // attentionWork is one layer's attention. Fused (FlashAttention-style)
@@ -480,7 +545,7 @@ func (p *Predictor) attentionWork(ps pass, k kernelCounts, hDev, qOut, attnOut, 
 // is read whole. Tensor parallelism shards every expert over the T devices;
 // expert parallelism places E/T whole experts on each device instead, and
 // the step waits for the device whose experts the batch hits most.
-func (p *Predictor) moeWorks(ps pass, k kernelCounts, cpu cpuPassFacts) []work {
+func (p *Predictor) moeWorks(out []work, ps pass, k kernelCounts, cpu cpuPassFacts) []work {
 	s, m := p.spec, p.spec.MoE
 	rows, ab, wb := ps.rows, p.actBytes, p.weightBytes
 	t := float64(p.opt.TP)
@@ -490,8 +555,8 @@ func (p *Predictor) moeWorks(ps pass, k kernelCounts, cpu cpuPassFacts) []work {
 	per := active + shared
 	ex, router := float64(p.w.Expert), float64(p.w.Router)
 	kernels := k.moeFixed + k.moePerExpert*int(math.Ceil(touched)) + k.sharedExpert*min(m.SharedExperts, 1)
-	out := []work{{name: "moe_router", kernels: 2, flops: 2 * rows * router / t, weight: router * wb / t,
-		a: rows * ab * (d + e), reuse: rows}}
+	out = append(out, work{name: "moe_router", kernels: 2, flops: 2 * rows * router / t, weight: router * wb / t,
+		a: rows * ab * (d + e), reuse: rows})
 	experts := work{name: "mlp", kernels: kernels - 2, flops: 2 * rows * per * ex / t,
 		weight: (shared + touched) * ex * wb / t,
 		a:      rows * ab * (2*d + 2*3*per*float64(m.ExpertFFN)/t),
@@ -540,10 +605,10 @@ func busiestDeviceExperts(perDevice, devices int, q float64) float64 {
 	return out
 }
 
-func (p *Predictor) priceAll(ws []work) []priced {
-	out := make([]priced, len(ws))
-	for i, w := range ws {
-		out[i] = p.price(w)
+// priceAll appends the priced ws to out.
+func (p *Predictor) priceAll(out []priced, ws []work) []priced {
+	for _, w := range ws {
+		out = append(out, p.price(w))
 	}
 	return out
 }

@@ -53,33 +53,40 @@ func ServingTimerWith(spec model.Spec, hw cost.Hardware, opt cost.Options) (sim.
 	if err != nil {
 		return nil, tp, fmt.Errorf("study: %w", err)
 	}
-	return &memoTimer{timer: pred.Serving(), prefill: map[[2]int]float64{}}, tp, nil
+	return &memoTimer{timer: pred.Serving(), prefill: map[[2]int]float64{}, decode: map[[2]int]float64{}}, tp, nil
 }
 
-// memoTimer remembers prefill times: a sweep asks for the same (new, cached)
-// split at many capacities, and each answer walks the cost model's layers.
+// memoTimer remembers step times: a sweep asks for the same (new, cached)
+// prefill split at many capacities, the timed replays of section 5c for
+// the same (batch, total context) decode step under each capacity and
+// scheduler (a third of their asks), and each answer walks the cost
+// model's layers.
 type memoTimer struct {
-	timer   sim.StepTimer
-	mu      sync.Mutex
-	prefill map[[2]int]float64
+	timer           sim.StepTimer
+	mu              sync.Mutex
+	prefill, decode map[[2]int]float64
 }
 
 func (m *memoTimer) PrefillSeconds(newTokens, cachedTokens int) float64 {
-	key := [2]int{newTokens, cachedTokens}
-	m.mu.Lock()
-	s, ok := m.prefill[key]
-	m.mu.Unlock()
-	if !ok {
-		s = m.timer.PrefillSeconds(newTokens, cachedTokens)
-		m.mu.Lock()
-		m.prefill[key] = s
-		m.mu.Unlock()
-	}
-	return s
+	return m.remembered(m.prefill, [2]int{newTokens, cachedTokens}, m.timer.PrefillSeconds)
 }
 
 func (m *memoTimer) DecodeSeconds(batch, totalContext int) float64 {
-	return m.timer.DecodeSeconds(batch, totalContext)
+	return m.remembered(m.decode, [2]int{batch, totalContext}, m.timer.DecodeSeconds)
+}
+
+// remembered is price(key) from memo, priced and kept the first time.
+func (m *memoTimer) remembered(memo map[[2]int]float64, key [2]int, price func(int, int) float64) float64 {
+	m.mu.Lock()
+	s, ok := memo[key]
+	m.mu.Unlock()
+	if !ok {
+		s = price(key[0], key[1])
+		m.mu.Lock()
+		memo[key] = s
+		m.mu.Unlock()
+	}
+	return s
 }
 
 // PredictAt is cost.Predict at one context and batch on opt.TP devices, or,
