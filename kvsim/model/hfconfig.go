@@ -160,42 +160,29 @@ func (r *hfReader) intOr(def int, keys ...string) int {
 }
 
 func (r *hfReader) floatOr(def float64, keys ...string) float64 {
-	k, v, ok := r.raw(keys...)
-	if !ok {
-		return def
-	}
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
-		r.fail(k, "is %s; want a number", v)
-		return def
-	}
-	return f
+	return readOr(r, def, "a number", keys)
 }
 
 func (r *hfReader) boolOr(def bool, keys ...string) bool {
-	k, v, ok := r.raw(keys...)
-	if !ok {
-		return def
-	}
-	var b bool
-	if err := json.Unmarshal(v, &b); err != nil {
-		r.fail(k, "is %s; want true or false", v)
-		return def
-	}
-	return b
+	return readOr(r, def, "true or false", keys)
 }
 
-func (r *hfReader) str(def string, keys ...string) string {
+func (r *hfReader) str(def string, keys ...string) string { return readOr(r, def, "a string", keys) }
+
+// readOr decodes the first of keys present as a T, def when every key is
+// missing or null; a value of another kind is an error saying what was
+// wanted.
+func readOr[T any](r *hfReader, def T, want string, keys []string) T {
 	k, v, ok := r.raw(keys...)
 	if !ok {
 		return def
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		r.fail(k, "is %s; want a string", v)
+	var out T
+	if err := json.Unmarshal(v, &out); err != nil {
+		r.fail(k, "is %s; want %s", v, want)
 		return def
 	}
-	return s
+	return out
 }
 
 // list reads an array into dst (a pointer to a slice); false when absent.

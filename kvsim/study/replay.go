@@ -187,6 +187,25 @@ func (r ReplayResult) Summary() string {
 	return fmt.Sprintf("replayed %s (%d requests) in %d runs in %.1f s", r.Workload, r.Stats.Requests, len(r.Rows)+len(r.Served), r.Took)
 }
 
+// load reads the workload (with progress) and starts the result: the
+// workload's name, statistics and notes, and the bytes of one block of
+// the model's KV (0 without a model) at the KV dtype it returns.
+func (s ReplaySettings) load() (workload.Workload, ReplayResult, model.DType, error) {
+	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
+	w, err := s.Workload.Load()
+	if err != nil {
+		return w, ReplayResult{}, "", err
+	}
+	res := ReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
+	dtype := orDefault(s.KVDType, model.FP16)
+	if s.Model != nil {
+		if res.BytesPerBlock, err = cache.BlockBytes(*s.Model, dtype, w.BlockTokens); err != nil {
+			return w, ReplayResult{}, "", fmt.Errorf("study: %w", err)
+		}
+	}
+	return w, res, dtype, nil
+}
+
 // Replay runs the workload at every capacity and policy, capacities in
 // parallel (sim.Prepared.SweepCapacity), the unbounded cache last.
 func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
@@ -214,17 +233,9 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	case s.Timed && slices.Contains(evictions, Belady):
 		return ReplayResult{}, badSettings("a timed replay cannot use belady: the offline optimum needs the access order, which the timed run decides")
 	}
-	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
-	w, err := s.Workload.Load()
+	w, res, dtype, err := s.load()
 	if err != nil {
 		return ReplayResult{}, err
-	}
-	res := ReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
-	dtype := orDefault(s.KVDType, model.FP16)
-	if s.Model != nil {
-		if res.BytesPerBlock, err = cache.BlockBytes(*s.Model, dtype, w.BlockTokens); err != nil {
-			return ReplayResult{}, fmt.Errorf("study: %w", err)
-		}
 	}
 	caps, unbounded, err := s.Capacities.Resolve(res.Stats.DistinctBlocks, res.BytesPerBlock)
 	if err != nil {

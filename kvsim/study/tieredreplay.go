@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"kvcache/kvsim/cache"
-	"kvcache/kvsim/model"
 	"kvcache/kvsim/sim"
 )
 
@@ -73,17 +72,9 @@ func tieredReplay(ctx context.Context, s ReplaySettings, evictions []string, sta
 			return ReplayResult{}, badSettings("%v", err)
 		}
 	}
-	newCounter("replay", "loading "+s.Workload.Label(), 0, s.Progress)
-	w, err := s.Workload.Load()
+	w, res, dtype, err := s.load()
 	if err != nil {
 		return ReplayResult{}, err
-	}
-	res := ReplayResult{Workload: w.Name, Stats: w.Stats(), Notes: w.Notes}
-	dtype := orDefault(s.KVDType, model.FP16)
-	if s.Model != nil {
-		if res.BytesPerBlock, err = cache.BlockBytes(*s.Model, dtype, w.BlockTokens); err != nil {
-			return ReplayResult{}, fmt.Errorf("study: %w", err)
-		}
 	}
 	for _, t := range tiers {
 		if _, err := t.CapacityBlocks(w.BlockTokens, res.BytesPerBlock); err != nil {
