@@ -210,6 +210,8 @@ func newCalBench(pool *kernels.Pool) *calBench {
 	for n := calMatFloats; n < len(b.ladder); n *= 2 {
 		copy(b.ladder[n:], b.ladder[:n])
 	}
+	kernels.PreferHugePages(b.ladder) // as the decoder's weights
+
 	n := 2 * calRows * calRowLen // SwiGLU rows hold gate and up
 	b.src, b.buf, b.fresh = normals(calSourceWindows*n, 5), kernels.Aligned(n), kernels.Aligned(n)
 	b.gain, b.bias = normals(calRowLen, 6), normals(calRowLen, 7)

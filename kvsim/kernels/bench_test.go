@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // matVecGo is the hand-written yardstick: a plain Go matrix-vector product
@@ -32,9 +35,10 @@ func matVecGo(out, w, x []float32, rows, cols int) {
 	}
 }
 
-// BenchmarkMatVec compares the three kernels, one thread each, on the
-// llama-110m shapes (attention 768x768, MLP 2048x768, LM head 32000x768);
-// the figures are in the package doc:
+// BenchmarkMatVec compares the kernels, one thread each, on the llama-110m
+// shapes (attention 768x768, MLP 2048x768, LM head 32000x768), the matrix
+// on huge pages (PreferHugePages) or not (4k); the figures are in the
+// package doc:
 //
 //	go test -run '^$' -bench MatVec ./kvsim/kernels
 func BenchmarkMatVec(b *testing.B) {
@@ -42,32 +46,43 @@ func BenchmarkMatVec(b *testing.B) {
 	one, _ := NewPool(1)
 	defer one.Close()
 	for _, sh := range []struct{ rows, cols int }{{768, 768}, {2048, 768}, {32000, 768}} {
-		w := randomSlice(r, sh.rows*sh.cols)
 		x := randomSlice(r, sh.cols)
 		out := Aligned(sh.rows)
-		name := fmt.Sprintf("%dx%d", sh.rows, sh.cols)
-		for _, avx2 := range []bool{false, true} {
-			if avx2 && !hasAVX2 {
+		for _, pages := range []string{"4k", "huge"} {
+			w := randomSlice(r, sh.rows*sh.cols)
+			if pages == "huge" && !PreferHugePages(w) {
 				continue
 			}
-			kernel := "gonum/"
-			if avx2 {
-				kernel = "avx2/"
+			name := fmt.Sprintf("%dx%d/%s", sh.rows, sh.cols, pages)
+			kernels := []struct {
+				name string
+				run  func()
+			}{
+				{"go", func() { matVecGo(out, w, x, sh.rows, sh.cols) }},
+				{"gonum", func() {
+					gonum.Implementation{}.Sgemv(blas.NoTrans, sh.rows, sh.cols, 1, w, sh.cols, x, 1, 0, out, 1)
+				}},
 			}
-			b.Run(kernel+name, func(b *testing.B) {
-				one.avx2 = avx2
-				b.SetBytes(int64(4 * sh.rows * sh.cols))
-				for b.Loop() {
-					one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1)
-				}
-			})
+			if hasAVX2 {
+				kernels = append(kernels,
+					struct {
+						name string
+						run  func()
+					}{"avx2-4rows", func() { dotRowsAVX2(out, w, sh.cols, x) }},
+					struct {
+						name string
+						run  func()
+					}{"avx2-stream", func() { one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1) }})
+			}
+			for _, k := range kernels {
+				b.Run(k.name+"/"+name, func(b *testing.B) {
+					b.SetBytes(int64(4 * sh.rows * sh.cols))
+					for b.Loop() {
+						k.run()
+					}
+				})
+			}
 		}
-		b.Run("go/"+name, func(b *testing.B) {
-			b.SetBytes(int64(4 * sh.rows * sh.cols))
-			for b.Loop() {
-				matVecGo(out, w, x, sh.rows, sh.cols)
-			}
-		})
 	}
 }
 

@@ -13,4 +13,7 @@ func dotAVX2(x, y []float32) float32
 func dot4AVX2(w []float32, stride int, x []float32, out *[4]float32)
 
 //go:noescape
+func streamRowsAVX2(out, w []float32, cols int, x []float32)
+
+//go:noescape
 func axpyAVX2(alpha float32, x, y []float32)

@@ -6,7 +6,7 @@
 // accumulators reduced as (lanes 0-3 + lanes 4-7), then two horizontal
 // adds, then a scalar FMA tail. Unaligned loads throughout, so the result
 // does not depend on where the vectors sit, nor on whether a row went
-// through dotAVX2 or dot4AVX2.
+// through dotAVX2, dot4AVX2 or streamRowsAVX2.
 
 // REDUCE folds Y(a)+Y(b) into the low float of X(a); X(b) is clobbered.
 #define REDUCE(ya, yb, xa, xb) \
@@ -16,50 +16,77 @@
 	VHADDPS      xa, xa, xa \
 	VHADDPS      xa, xa, xa
 
+// DOT sets the low float of X0 to Σ (SI)[i]·(DI)[i] over i < CX, in the
+// order above; AX, BX, Y0, Y1, Y12 and Y13 are clobbered.
+#define DOT(l16, t8, red, t1, done) \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	XORQ   AX, AX \
+	MOVQ   CX, BX \
+	ANDQ   $-16, BX \
+l16: \
+	CMPQ        AX, BX \
+	JAE         t8 \
+	VMOVUPS     (DI)(AX*4), Y12 \
+	VMOVUPS     32(DI)(AX*4), Y13 \
+	VFMADD231PS (SI)(AX*4), Y12, Y0 \
+	VFMADD231PS 32(SI)(AX*4), Y13, Y1 \
+	ADDQ        $16, AX \
+	JMP         l16 \
+t8: \
+	MOVQ        CX, BX \
+	SUBQ        AX, BX \
+	CMPQ        BX, $8 \
+	JB          red \
+	VMOVUPS     (DI)(AX*4), Y12 \
+	VFMADD231PS (SI)(AX*4), Y12, Y0 \
+	ADDQ        $8, AX \
+red: \
+	REDUCE(Y0, Y1, X0, X1) \
+t1: \
+	CMPQ        AX, CX \
+	JAE         done \
+	VMOVSS      (DI)(AX*4), X12 \
+	VFMADD231SS (SI)(AX*4), X12, X0 \
+	INCQ        AX \
+	JMP         t1 \
+done:
+
 // func dotAVX2(x, y []float32) float32
 TEXT ·dotAVX2(SB), NOSPLIT, $0-52
 	MOVQ x_base+0(FP), SI
 	MOVQ y_base+24(FP), DI
 	MOVQ x_len+8(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	XORQ   AX, AX
-	MOVQ   CX, BX
-	ANDQ   $-16, BX
-
-loop16:
-	CMPQ        AX, BX
-	JAE         tail8
-	VMOVUPS     (DI)(AX*4), Y12
-	VMOVUPS     32(DI)(AX*4), Y13
-	VFMADD231PS (SI)(AX*4), Y12, Y0
-	VFMADD231PS 32(SI)(AX*4), Y13, Y1
-	ADDQ        $16, AX
-	JMP         loop16
-
-tail8:
-	MOVQ        CX, BX
-	SUBQ        AX, BX
-	CMPQ        BX, $8
-	JB          reduce
-	VMOVUPS     (DI)(AX*4), Y12
-	VFMADD231PS (SI)(AX*4), Y12, Y0
-	ADDQ        $8, AX
-
-reduce:
-	REDUCE(Y0, Y1, X0, X1)
-
-tail1:
-	CMPQ        AX, CX
-	JAE         done
-	VMOVSS      (DI)(AX*4), X12
-	VFMADD231SS (SI)(AX*4), X12, X0
-	INCQ        AX
-	JMP         tail1
-
-done:
+	DOT(loop16, tail8, reduce, tail1, done)
 	VZEROUPPER
 	MOVSS X0, ret+48(FP)
+	RET
+
+// func streamRowsAVX2(out, w []float32, cols int, x []float32)
+//
+// out[r] = Σ_i w[r·cols+i]·x[i] for r < len(out) and i < cols = len(x),
+// one row after the other (W is read front to back), each summed as dotAVX2.
+TEXT ·streamRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), R8
+	MOVQ out_len+8(FP), R9
+	MOVQ w_base+24(FP), SI
+	MOVQ cols+48(FP), CX
+	MOVQ x_base+56(FP), DI
+	MOVQ CX, R10
+	SHLQ $2, R10
+	XORQ R11, R11
+
+rows:
+	CMPQ  R11, R9
+	JAE   rowsdone
+	DOT(rloop16, rtail8, rreduce, rtail1, rdone)
+	MOVSS X0, (R8)(R11*4)
+	ADDQ  R10, SI
+	INCQ  R11
+	JMP   rows
+
+rowsdone:
+	VZEROUPPER
 	RET
 
 // func dot4AVX2(w []float32, stride int, x []float32, out *[4]float32)

@@ -10,4 +10,8 @@ func dot4AVX2(w []float32, stride int, x []float32, out *[4]float32) {
 	panic("kernels: dot4AVX2 without amd64")
 }
 
+func streamRowsAVX2(out, w []float32, cols int, x []float32) {
+	panic("kernels: streamRowsAVX2 without amd64")
+}
+
 func axpyAVX2(alpha float32, x, y []float32) { panic("kernels: axpyAVX2 without amd64") }

@@ -57,3 +57,27 @@ func TestDot4AVX2MatchesDotAVX2Bitwise(t *testing.T) {
 		}
 	}
 }
+
+// streamRowsAVX2 sums each row exactly as dotAVX2 does, on odd row lengths
+// (every tail) and with W and x at every float offset from alignment.
+func TestStreamRowsAVX2MatchesDotAVX2Bitwise(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(13, 13))
+	for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33, 768, 1001} {
+		for _, rows := range []int{1, 2, 5} {
+			for off := 0; off < 3; off++ {
+				w := randomSlice(r, rows*cols+off)[off:]
+				x := randomSlice(r, cols+off)[off:]
+				out := make([]float32, rows)
+				streamRowsAVX2(out, w, cols, x)
+				for row := range out {
+					if one := dotAVX2(w[row*cols:(row+1)*cols], x); one != out[row] {
+						t.Fatalf("cols %d rows %d offset %d row %d: stream %g, dot %g", cols, rows, off, row, out[row], one)
+					}
+				}
+			}
+		}
+	}
+}
