@@ -284,7 +284,7 @@ func attnChunk(items, threads int) int { return max(1, items/(4*threads)) }
 // qkvSegment is the K/V of batch rows [r0, r1) as a segment.
 func (rs *runState) qkvSegment(h *shape, r0, r1 int) segment {
 	off := r0 * h.qkvStride
-	return segment{k: rs.qkv[off+h.qDim:], v: rs.qkv[off+h.qDim+h.kvDim:], stride: h.qkvStride, n: r1 - r0}
+	return segment{k: rs.qkv[off+h.qDim:], v: rs.qkv[off+h.qDim+h.kvDim:], stride: h.qkvStride, headStride: h.headDim, n: r1 - r0}
 }
 
 // attentionTask computes attention for items (row, head) = (rowBase +
@@ -347,20 +347,19 @@ func (a *attentionTask) score(scores []float32, n int, q []float32, g int, seg s
 		return n
 	}
 	out := scores[n : n+seg.n]
-	kernels.DotRows(out, seg.k[g*len(q):], seg.stride, q)
+	kernels.DotRows(out, seg.k[g*seg.headStride:], seg.stride, q)
 	for j := range out {
 		out[j] *= a.scale
 	}
 	return n + seg.n
 }
 
-// weigh adds p_t·v_t for the positions of seg, p_t read from scores[n] on.
+// weigh adds p_t·v_t for the positions of seg, p_t read from scores[n] on,
+// and returns the next index.
 func (a *attentionTask) weigh(o, scores []float32, n, g int, seg segment) int {
-	hd := len(o)
-	for j := 0; j < seg.n; j++ {
-		off := j*seg.stride + g*hd
-		kernels.Axpy(scores[n], seg.v[off:off+hd], o)
-		n++
+	if seg.n == 0 {
+		return n
 	}
-	return n
+	kernels.AxpyRows(o, scores[n:n+seg.n], seg.v[g*seg.headStride:], seg.stride)
+	return n + seg.n
 }

@@ -17,3 +17,6 @@ func streamRowsAVX2(out, w []float32, cols int, x []float32)
 
 //go:noescape
 func axpyAVX2(alpha float32, x, y []float32)
+
+//go:noescape
+func axpyRowsAVX2(y, alpha, x []float32, stride int)

@@ -214,3 +214,112 @@ axpy1:
 axpydone:
 	VZEROUPPER
 	RET
+
+// func axpyRowsAVX2(y, alpha, x []float32, stride int)
+//
+// y[i] = fma(alpha[t], x[t·stride+i], y[i]) for t = 0, 1, ... len(alpha)-1 in
+// turn and i < len(y): the same roundings as len(alpha) calls of axpyAVX2,
+// with y held in registers over t (64 values at a time, then 8, then 1).
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ alpha_base+24(FP), R8
+	MOVQ alpha_len+32(FP), R9
+	MOVQ x_base+48(FP), SI
+	MOVQ stride+72(FP), DX
+	SHLQ $2, DX
+	XORQ AX, AX                // column
+	MOVQ CX, BX
+	ANDQ $-64, BX
+
+cols64:
+	CMPQ    AX, BX
+	JAE     cols8
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VMOVUPS 64(DI)(AX*4), Y2
+	VMOVUPS 96(DI)(AX*4), Y3
+	VMOVUPS 128(DI)(AX*4), Y4
+	VMOVUPS 160(DI)(AX*4), Y5
+	VMOVUPS 192(DI)(AX*4), Y6
+	VMOVUPS 224(DI)(AX*4), Y7
+	LEAQ    (SI)(AX*4), R10
+	XORQ    R11, R11
+
+terms64:
+	CMPQ         R11, R9
+	JAE          store64
+	VBROADCASTSS (R8)(R11*4), Y15
+	VFMADD231PS  (R10), Y15, Y0
+	VFMADD231PS  32(R10), Y15, Y1
+	VFMADD231PS  64(R10), Y15, Y2
+	VFMADD231PS  96(R10), Y15, Y3
+	VFMADD231PS  128(R10), Y15, Y4
+	VFMADD231PS  160(R10), Y15, Y5
+	VFMADD231PS  192(R10), Y15, Y6
+	VFMADD231PS  224(R10), Y15, Y7
+	ADDQ         DX, R10
+	INCQ         R11
+	JMP          terms64
+
+store64:
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	VMOVUPS Y4, 128(DI)(AX*4)
+	VMOVUPS Y5, 160(DI)(AX*4)
+	VMOVUPS Y6, 192(DI)(AX*4)
+	VMOVUPS Y7, 224(DI)(AX*4)
+	ADDQ    $64, AX
+	JMP     cols64
+
+cols8:
+	MOVQ CX, BX
+	ANDQ $-8, BX
+
+cols8loop:
+	CMPQ    AX, BX
+	JAE     cols1
+	VMOVUPS (DI)(AX*4), Y0
+	LEAQ    (SI)(AX*4), R10
+	XORQ    R11, R11
+
+terms8:
+	CMPQ         R11, R9
+	JAE          store8
+	VBROADCASTSS (R8)(R11*4), Y15
+	VFMADD231PS  (R10), Y15, Y0
+	ADDQ         DX, R10
+	INCQ         R11
+	JMP          terms8
+
+store8:
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     cols8loop
+
+cols1:
+	CMPQ   AX, CX
+	JAE    axpyrowsdone
+	VMOVSS (DI)(AX*4), X0
+	LEAQ   (SI)(AX*4), R10
+	XORQ   R11, R11
+
+terms1:
+	CMPQ        R11, R9
+	JAE         store1
+	VMOVSS      (R8)(R11*4), X15
+	VFMADD231SS (R10), X15, X0
+	ADDQ        DX, R10
+	INCQ        R11
+	JMP         terms1
+
+store1:
+	VMOVSS X0, (DI)(AX*4)
+	INCQ   AX
+	JMP    cols1
+
+axpyrowsdone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,7 @@ func streamRowsAVX2(out, w []float32, cols int, x []float32) {
 }
 
 func axpyAVX2(alpha float32, x, y []float32) { panic("kernels: axpyAVX2 without amd64") }
+
+func axpyRowsAVX2(y, alpha, x []float32, stride int) {
+	panic("kernels: axpyRowsAVX2 without amd64")
+}

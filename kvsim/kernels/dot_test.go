@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -76,6 +77,30 @@ func TestStreamRowsAVX2MatchesDotAVX2Bitwise(t *testing.T) {
 					if one := dotAVX2(w[row*cols:(row+1)*cols], x); one != out[row] {
 						t.Fatalf("cols %d rows %d offset %d row %d: stream %g, dot %g", cols, rows, off, row, out[row], one)
 					}
+				}
+			}
+		}
+	}
+}
+
+// AxpyRows leaves the same bits as one Axpy per row, on every column tail
+// (64-, 8- and 1-wide blocks) and at every offset.
+func TestAxpyRowsMatchesAxpyBitwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 15))
+	for _, cols := range []int{1, 7, 8, 9, 16, 63, 64, 65, 72, 128, 131} {
+		for _, rows := range []int{0, 1, 3, 10} {
+			for off := 0; off < 3; off++ {
+				stride := cols + 5
+				x := randomSlice(r, rows*stride+off)[off:]
+				alpha := randomSlice(r, rows)
+				got := randomSlice(r, cols+off)[off:]
+				want := slices.Clone(got)
+				AxpyRows(got, alpha, x, stride)
+				for row, a := range alpha {
+					Axpy(a, x[row*stride:row*stride+cols], want)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("cols %d rows %d offset %d: AxpyRows %v, Axpy %v", cols, rows, off, got, want)
 				}
 			}
 		}

@@ -153,3 +153,21 @@ func Axpy(alpha float32, x, y []float32) {
 	}
 	gonum.Implementation{}.Saxpy(len(x), alpha, x, 1, y[:len(x)], 1)
 }
+
+// AxpyRows sets y[i] += Σ_t alpha[t]·x[t·stride+i] for i < len(y), adding
+// the terms in order t = 0, 1, ...: the weighted sum of len(alpha) rows
+// stored stride apart (attention's o = Σ_t p_t v_t). Each value equals, to
+// the bit, what len(alpha) calls of Axpy(alpha[t], x[t·stride:], y) leave.
+func AxpyRows(y, alpha, x []float32, stride int) {
+	if len(alpha) == 0 || len(y) == 0 {
+		return
+	}
+	_ = x[(len(alpha)-1)*stride+len(y)-1]
+	if hasAVX2 {
+		axpyRowsAVX2(y, alpha, x, stride)
+		return
+	}
+	for t, a := range alpha {
+		Axpy(a, x[t*stride:t*stride+len(y)], y)
+	}
+}
