@@ -107,3 +107,34 @@ func BenchmarkMatMulThreads(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatMulBatch compares the batched kernels on one thread: a
+// 64-token batch through the llama-110m MLP shape (2048x768), with the
+// AVX2 four-row kernel or the AVX-512 tile (the same bits):
+//
+//	go test -run '^$' -bench MatMulBatch ./kvsim/kernels
+func BenchmarkMatMulBatch(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const rows, cols, n = 2048, 768, 64
+	w := randomSlice(r, rows*cols)
+	x := randomSlice(r, n*cols)
+	out := Aligned(n * rows)
+	p, _ := NewPool(1)
+	defer p.Close()
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !hasAVX512 || !hasAVX2 {
+			continue
+		}
+		name := "avx2-4rows"
+		if avx512 {
+			name = "avx512-tile"
+		}
+		b.Run(name, func(b *testing.B) {
+			p.avx512 = avx512
+			for b.Loop() {
+				p.MatMul(out, rows, w, rows, cols, x, cols, n)
+			}
+			b.ReportMetric(2*float64(n*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -106,3 +106,28 @@ func TestAxpyRowsMatchesAxpyBitwise(t *testing.T) {
 		}
 	}
 }
+
+// The AVX-512 tile gives every output dotAVX2's bits, at every offset.
+func TestTile4x6AVX512MatchesDotAVX2Bitwise(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512 (F, DQ, VL) on this CPU")
+	}
+	r := rand.New(rand.NewPCG(16, 16))
+	for _, cols := range []int{16, 32, 48, 64, 768, 2048} {
+		for off := 0; off < 3; off++ {
+			xStride, outStride := cols+off+5, 4+off
+			w := randomSlice(r, 4*cols+off)[off:]
+			x := randomSlice(r, 6*xStride+off)[off:]
+			out := make([]float32, 6*outStride)
+			tile4x6AVX512(w, cols, x, xStride, out, outStride)
+			for tk := 0; tk < 6; tk++ {
+				for row := 0; row < 4; row++ {
+					want := dotAVX2(w[row*cols:(row+1)*cols], x[tk*xStride:tk*xStride+cols])
+					if got := out[tk*outStride+row]; got != want {
+						t.Fatalf("cols %d offset %d token %d row %d: tile %g, dot %g", cols, off, tk, row, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -56,7 +56,7 @@ func (p *Pool) MatMul(out []float32, outStride int, w []float32, rows, cols int,
 	_ = out[(n-1)*outStride+rows-1]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.mm = matMulTask{out: out, outStride: outStride, w: w, rows: rows, cols: cols, x: x, xStride: xStride, n: n, avx2: p.avx2}
+	p.mm = matMulTask{out: out, outStride: outStride, w: w, rows: rows, cols: cols, x: x, xStride: xStride, n: n, avx2: p.avx2, avx512: p.avx512}
 	p.runLocked(rows, rowChunk(rows, cols, n, p.threads), &p.mm)
 	p.mm = matMulTask{} // drop references to the caller's buffers
 }
@@ -81,6 +81,32 @@ type matMulTask struct {
 	x          []float32
 	xStride, n int
 	avx2       bool
+	avx512     bool
+}
+
+// Tile sizes of tile4x6AVX512.
+const tileRows, tileTokens = 4, 6
+
+// tiles computes rows [lo, hi) for the first tokens in groups of
+// tileTokens, with the AVX-512 tile where four rows remain and dotAVX2
+// for the rest of the rows (the same bits either way), and returns the
+// first token it left.
+func (m *matMulTask) tiles(lo, hi int) int {
+	cols := m.cols
+	t := 0
+	for ; t+tileTokens <= m.n; t += tileTokens {
+		x := m.x[t*m.xStride : (t+tileTokens-1)*m.xStride+cols]
+		r := lo
+		for ; r+tileRows <= hi; r += tileRows {
+			tile4x6AVX512(m.w[r*cols:(r+tileRows)*cols], cols, x, m.xStride, m.out[t*m.outStride+r:(t+tileTokens-1)*m.outStride+r+tileRows], m.outStride)
+		}
+		for ; r < hi; r++ {
+			for k := t; k < t+tileTokens; k++ {
+				m.out[k*m.outStride+r] = dotAVX2(m.w[r*cols:(r+1)*cols], m.x[k*m.xStride:k*m.xStride+cols])
+			}
+		}
+	}
+	return t
 }
 
 func (m *matMulTask) Run(_, lo, hi int) {
@@ -92,7 +118,11 @@ func (m *matMulTask) Run(_, lo, hi int) {
 		streamRowsAVX2(m.out[lo:hi], block, m.cols, m.x[:m.cols])
 		return
 	}
-	for t := 0; t < m.n; t++ {
+	t := 0
+	if m.avx512 && m.cols%16 == 0 {
+		t = m.tiles(lo, hi)
+	}
+	for ; t < m.n; t++ {
 		xt := m.x[t*m.xStride : t*m.xStride+m.cols]
 		out := m.out[t*m.outStride+lo : t*m.outStride+hi]
 		if m.avx2 {
