@@ -79,7 +79,10 @@ func BenchmarkDecodeLlama110M(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+			tps := float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(tps, "tokens/s")
+			// every step reads every weight once (the tied LM head counted once)
+			b.ReportMetric(tps*float64(WeightBytes(spec))/1e9, "weight-GB/s")
 		})
 	}
 }

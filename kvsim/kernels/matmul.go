@@ -119,7 +119,7 @@ func (m *matMulTask) Run(_, lo, hi int) {
 		return
 	}
 	t := 0
-	if m.avx512 && m.cols%16 == 0 {
+	if m.avx2 && m.avx512 && m.cols%16 == 0 {
 		t = m.tiles(lo, hi)
 	}
 	for ; t < m.n; t++ {
