@@ -98,7 +98,7 @@
 // # Speed
 //
 // A decode step reads every weight once, far more bytes than the caches
-// hold (440 MB for llama-110m), so its speed is the rate at which the cores
+// hold (438 MB for llama-110m), so its speed is the rate at which the cores
 // stream the weights from memory. Matmuls and attention go through
 // kvsim/kernels (AVX2/FMA assembly where the CPU has it, gonum's BLAS
 // elsewhere; measured against each other and a plain Go loop there), split
