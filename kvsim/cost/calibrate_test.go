@@ -118,7 +118,8 @@ func BenchmarkMeasureDecoderKernels(b *testing.B) {
 }
 
 // The attention probe times real attention: its output is softmax(q·K/√hd)·V
-// for every row and head, whatever the thread count.
+// for every row and head, whatever the thread count, with K and V laid out
+// as the decoder's cache keeps them (a head's positions side by side).
 func TestAttentionProbeComputesAttention(t *testing.T) {
 	const hd, positions = 8, 5
 	for _, threads := range []int{1, 3} {
@@ -138,7 +139,7 @@ func TestAttentionProbeComputesAttention(t *testing.T) {
 				var norm float64
 				for p := range positions {
 					for i := range hd {
-						scores[p] += float64(a.q[row*width+h*hd+i]) * float64(a.k[p*width+h*hd+i])
+						scores[p] += float64(a.q[row*width+h*hd+i]) * float64(a.k[(h*positions+p)*hd+i])
 					}
 					scores[p] = math.Exp(scores[p] / math.Sqrt(hd))
 					norm += scores[p]
@@ -146,7 +147,7 @@ func TestAttentionProbeComputesAttention(t *testing.T) {
 				for i := range hd {
 					var want float64
 					for p := range positions {
-						want += scores[p] / norm * float64(a.v[p*width+h*hd+i])
+						want += scores[p] / norm * float64(a.v[(h*positions+p)*hd+i])
 					}
 					if got := float64(a.o[row*width+h*hd+i]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
 						t.Fatalf("threads %d row %d head %d dim %d: %g, want %g", threads, row, h, i, got, want)

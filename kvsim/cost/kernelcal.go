@@ -226,6 +226,8 @@ func newCalBench(pool *kernels.Pool) *calBench {
 	for n := calMatFloats; n < len(b.ladder); n *= 2 {
 		copy(b.ladder[n:], b.ladder[:n])
 	}
+	kernels.PreferHugePages(b.ladder) // as the decoder's weights
+
 	n := 2 * calRows * calRowLen // SwiGLU rows hold gate and up
 	b.src, b.buf, b.fresh = normals(calSourceWindows*n, 5), kernels.Aligned(n), kernels.Aligned(n)
 	b.gain, b.bias = normals(calRowLen, 6), normals(calRowLen, 7)
@@ -403,16 +405,15 @@ func (a *attentionProbe) Run(worker, lo, hi int) {
 	for item := lo; item < hi; item++ {
 		row, head := item/a.heads, item%a.heads
 		off := row*width + head*a.hd
-		kernels.DotRows(s, a.k[head*a.hd:], width, a.q[off:off+a.hd])
+		cached := head * a.positions * a.hd // the decoder's cache: a head's positions side by side
+		kernels.DotRows(s, a.k[cached:], a.hd, a.q[off:off+a.hd])
 		for j := range s {
 			s[j] *= a.scale
 		}
 		decoder.Softmax(s)
 		o := a.o[off : off+a.hd]
 		clear(o)
-		for t, p := range s {
-			kernels.Axpy(p, a.v[t*width+head*a.hd:t*width+(head+1)*a.hd], o)
-		}
+		kernels.AxpyRows(o, s, a.v[cached:], a.hd)
 	}
 }
 

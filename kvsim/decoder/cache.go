@@ -81,7 +81,7 @@ type kvCache struct {
 	h               *shape
 	capacity, sinks int
 	policy          Policy
-	k, v            []float32 // (layers, capacity, kvDim)
+	k, v            []float32 // (layers, kv_heads, capacity, hd): a head's positions side by side
 	n               int       // positions stored so far; the next one is n
 }
 
@@ -124,22 +124,26 @@ func (c *kvCache) slot(p int) int {
 // have been stored; a prefill stores only those.
 func (c *kvCache) keeps(p, n int) bool { return p < c.sinks || p >= c.ringStart(n) }
 
-// store copies the K and V of position p in layer l into its slot.
+// store copies the K and V (kv_heads·hd each, heads side by side) of
+// position p in layer l into its slot of every head.
 func (c *kvCache) store(l, p int, k, v []float32) {
-	off := (l*c.capacity + c.slot(p)) * c.h.kvDim
-	copy(c.k[off:off+c.h.kvDim], k[:c.h.kvDim])
-	copy(c.v[off:off+c.h.kvDim], v[:c.h.kvDim])
+	hd := c.h.headDim
+	for g := 0; g < c.h.kvHeads; g++ {
+		off := ((l*c.h.kvHeads+g)*c.capacity + c.slot(p)) * hd
+		copy(c.k[off:off+hd], k[g*hd:(g+1)*hd])
+		copy(c.v[off:off+hd], v[g*hd:(g+1)*hd])
+	}
 }
 
 // segments appends to segs, in position order, the held positions of layer
 // l that precede c.n, as runs of consecutive slots.
 func (c *kvCache) segments(segs []segment, l int) []segment {
-	kvDim := c.h.kvDim
-	base := l * c.capacity * kvDim
+	hd := c.h.headDim
+	base := l * c.h.kvHeads * c.capacity * hd
 	run := func(slot, n int) {
 		if n > 0 {
-			off := base + slot*kvDim
-			segs = append(segs, segment{k: c.k[off:], v: c.v[off:], stride: kvDim, n: n})
+			off := base + slot*hd
+			segs = append(segs, segment{k: c.k[off:], v: c.v[off:], stride: hd, headStride: c.capacity * hd, n: n})
 		}
 	}
 	run(0, min(c.sinks, c.n))
@@ -156,9 +160,13 @@ func (c *kvCache) segments(segs []segment, l int) []segment {
 }
 
 // segment is a run of n consecutive positions' K/V: position j's key of K/V
-// head g is k[j·stride + g·hd : +hd], its value the same in v.
+// head g is k[g·headStride + j·stride : +hd], its value the same in v. In the
+// cache a head's positions lie side by side (stride hd), so attention reads
+// each head's keys and values as one sequential stream; in a batch they are
+// rows of qkv (headStride hd, stride qkvStride).
 type segment struct {
-	k, v   []float32
-	stride int
-	n      int
+	k, v       []float32
+	stride     int
+	headStride int
+	n          int
 }

@@ -91,14 +91,20 @@ func TestCacheSegmentsListHeldPositionsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.kvDim = 1 // one value per position: the position itself
+	// two K/V heads of one value: position p stores K (p, -p), V (-p, p)
+	h.kvHeads, h.headDim, h.kvDim = 2, 1, 2
 	for _, c := range []struct{ capacity, sinks int }{{10, 0}, {3, 0}, {1, 0}, {6, 2}, {5, 4}} {
 		cache := newKVCache(&h, c.capacity, c.sinks, Recompute)
 		for n := 0; n < 40; n++ {
 			var got []float32
 			for _, s := range cache.segments(nil, 1) {
 				for j := 0; j < s.n; j++ {
-					got = append(got, s.k[j*s.stride])
+					k0, k1 := s.k[j*s.stride], s.k[s.headStride+j*s.stride]
+					v0, v1 := s.v[j*s.stride], s.v[s.headStride+j*s.stride]
+					if k1 != -k0 || v0 != -k0 || v1 != k0 {
+						t.Fatalf("capacity %d sinks %d after %d: position %g reads K (%g, %g), V (%g, %g)", c.capacity, c.sinks, n, k0, k0, k1, v0, v1)
+					}
+					got = append(got, k0)
 				}
 			}
 			var want []float32
@@ -110,9 +116,9 @@ func TestCacheSegmentsListHeldPositionsInOrder(t *testing.T) {
 			if !slices.Equal(got, want) || len(want) != cache.held(n) {
 				t.Fatalf("capacity %d sinks %d after %d: segments %v, want %v", c.capacity, c.sinks, n, got, want)
 			}
-			val := []float32{float32(n)}
+			k, v := []float32{float32(n), -float32(n)}, []float32{-float32(n), float32(n)}
 			for l := 0; l < h.layers; l++ {
-				cache.store(l, n, val, val)
+				cache.store(l, n, k, v)
 			}
 			cache.n = n + 1
 		}

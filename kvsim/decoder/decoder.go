@@ -62,6 +62,10 @@ func New(spec model.Spec, opt Options) (*Decoder, error) {
 	} else {
 		d.w = randomWeights(h, opt.Seed, pool.Threads())
 	}
+	// Every step streams the weights from memory; huge pages spare the TLB.
+	for _, t := range d.w.tensors(h) {
+		kernels.PreferHugePages(*t.data)
+	}
 	return d, nil
 }
 

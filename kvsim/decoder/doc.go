@@ -52,10 +52,10 @@
 // token reruns the whole prefix as one batch (only the last position's
 // logits are computed), so a decode step at context L costs
 // model.Spec.DecodeFLOPs(L, false) = PrefillFLOPs(L+1); the FLOPs counted
-// while running match model.DecodeFLOPs exactly (tested). Both paths use
-// the same kernels in the same order and agree to the last bit here (the
-// tests demand the same tokens and logits within 1e-4 relative, and check
-// both against a naive float64 reference).
+// while running match model.DecodeFLOPs exactly (tested). Both paths sum
+// every value in the same order and agree to the last bit (the tests demand
+// the same tokens and bit-identical logits, and check both against a naive
+// float64 reference).
 //
 // # Bounded cache
 //
@@ -107,13 +107,20 @@
 //
 // # Speed
 //
-// Matmuls and attention scores go through kvsim/kernels (AVX2/FMA assembly
-// where the CPU has it, gonum's BLAS elsewhere; measured against each other
-// and a plain Go loop there), split over a persistent worker pool of
-// Options.Threads goroutines; attention is split over (token, head) pairs
-// and element-wise steps over tokens. Decode steps allocate nothing
-// (tested). BenchmarkDecodeLlama110M compares with llama2.c's run.c; its
-// doc comment has the figures and how to reproduce them.
+// A decode step reads every weight once, far more bytes than the caches
+// hold (438 MB for llama-110m), so its speed is the rate at which the cores
+// stream the weights from memory. Matmuls and attention go through
+// kvsim/kernels (AVX2/FMA assembly where the CPU has it, gonum's BLAS
+// elsewhere; measured against each other and a plain Go loop there), split
+// over a persistent worker pool of Options.Threads goroutines; a single
+// token's matrix-vector products read W front to back, row after row, and
+// New asks the kernel to put the weights on transparent huge pages
+// (kernels.PreferHugePages). The cache keeps each K/V head's positions side
+// by side, so attention streams a head's keys and values sequentially;
+// attention is split over (token, head) pairs and element-wise steps over
+// tokens. Decode steps allocate nothing (tested). BenchmarkDecodeLlama110M
+// compares with llama2.c's run.c; its doc comment has the figures and how to
+// reproduce them.
 //
 // # Use
 //

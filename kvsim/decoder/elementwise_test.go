@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// The exported element-wise steps compute what their names say, and are
-// the decoder's own: each matches the unexported function forward calls.
+// The element-wise steps (the functions forward calls, and the ones
+// kvsim/cost times) compute what their names say.
 func TestElementwiseExports(t *testing.T) {
 	x := []float32{0.5, -1.25, 2, 0.75, -0.5, 3}
 	ones, zeros := []float32{1, 1, 1, 1, 1, 1}, make([]float32, 6)

@@ -102,9 +102,9 @@ func (s *Session) forward(p pass, st *Step) {
 	// logits = norm_f(x_last)·W_headᵀ
 	last := (n - 1) * h.dimStride
 	if h.layerNorm {
-		layerNorm(rs.xn[last:last+d], rs.x[last:last+d], w.FinalNormGain, w.FinalNormBias)
+		LayerNorm(rs.xn[last:last+d], rs.x[last:last+d], w.FinalNormGain, w.FinalNormBias)
 	} else {
-		rmsNorm(rs.xn[last:last+d], rs.x[last:last+d], w.FinalNormGain)
+		RMSNorm(rs.xn[last:last+d], rs.x[last:last+d], w.FinalNormGain)
 	}
 	t0 := time.Now()
 	s.d.pool.MatMul(rs.logits, h.vocab, w.LMHead, h.vocab, d, rs.xn[last:], h.dimStride, 1)
@@ -181,7 +181,7 @@ func (s *Session) rowStep(p pass, op rowOp, l, i int) {
 	case opQKVBiasRoPE:
 		row := rs.qkv[i*h.qkvStride : i*h.qkvStride+h.qkvDim]
 		if h.bias {
-			addTo(row, w.QKVBias[l*h.qkvDim:])
+			AddTo(row, w.QKVBias[l*h.qkvDim:])
 		}
 		if h.rope {
 			s.applyRoPE(row, p.pos(i))
@@ -193,9 +193,9 @@ func (s *Session) rowStep(p pass, op rowOp, l, i int) {
 			bias = w.DownBias
 		}
 		if bias != nil {
-			addTo(y, bias[l*d:(l+1)*d])
+			AddTo(y, bias[l*d:(l+1)*d])
 		}
-		addTo(x, y)
+		AddTo(x, y)
 	case opActivate:
 		s.activate(rs.up[i*h.upStride:], l)
 	}
@@ -205,10 +205,10 @@ func (s *Session) rowStep(p pass, op rowOp, l, i int) {
 func (s *Session) norm(y, x, gain, bias []float32, l int) {
 	d := s.h.dim
 	if s.h.layerNorm {
-		layerNorm(y[:d], x, gain[l*d:(l+1)*d], bias[l*d:(l+1)*d])
+		LayerNorm(y[:d], x, gain[l*d:(l+1)*d], bias[l*d:(l+1)*d])
 		return
 	}
-	rmsNorm(y[:d], x, gain[l*d:(l+1)*d])
+	RMSNorm(y[:d], x, gain[l*d:(l+1)*d])
 }
 
 // activate applies the MLP non-linearity to one row of up in place:
@@ -217,19 +217,14 @@ func (s *Session) norm(y, x, gain, bias []float32, l int) {
 func (s *Session) activate(u []float32, l int) {
 	h := s.h
 	if h.swiGLU {
-		gate, up := u[:h.ffn], u[h.ffn:2*h.ffn]
-		for j, g := range gate {
-			gate[j] = silu(g) * up[j]
-		}
+		SwiGLU(u[:h.ffn], u[h.ffn:2*h.ffn])
 		return
 	}
 	u = u[:h.ffn]
 	if h.mlpBias() {
-		addTo(u, s.d.w.UpBias[l*h.ffn:])
+		AddTo(u, s.d.w.UpBias[l*h.ffn:])
 	}
-	for j, v := range u {
-		u[j] = gelu(v)
-	}
+	GELU(u)
 }
 
 // applyRoPE rotates every query head and every key head of one qkv row.
@@ -239,14 +234,7 @@ func (s *Session) applyRoPE(row []float32, pos int) {
 	cos := s.st.ropeCos[pos*half : (pos+1)*half]
 	sin := s.st.ropeSin[pos*half : (pos+1)*half]
 	for hd := 0; hd < h.heads+h.kvHeads; hd++ { // q heads, then k heads
-		rotate(row[hd*h.headDim:(hd+1)*h.headDim], cos, sin)
-	}
-}
-
-func addTo(y, x []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += x[i]
+		RoPE(row[hd*h.headDim:(hd+1)*h.headDim], cos, sin)
 	}
 }
 
@@ -296,7 +284,7 @@ func attnChunk(items, threads int) int { return max(1, items/(4*threads)) }
 // qkvSegment is the K/V of batch rows [r0, r1) as a segment.
 func (rs *runState) qkvSegment(h *shape, r0, r1 int) segment {
 	off := r0 * h.qkvStride
-	return segment{k: rs.qkv[off+h.qDim:], v: rs.qkv[off+h.qDim+h.kvDim:], stride: h.qkvStride, n: r1 - r0}
+	return segment{k: rs.qkv[off+h.qDim:], v: rs.qkv[off+h.qDim+h.kvDim:], stride: h.qkvStride, headStride: h.headDim, n: r1 - r0}
 }
 
 // attentionTask computes attention for items (row, head) = (rowBase +
@@ -341,7 +329,7 @@ func (a *attentionTask) Run(worker, lo, hi int) {
 		}
 		n = a.score(scores, n, q, g, own)
 		// p = softmax(s);  o = Σ_t p_t v_t
-		softmax(scores[:n])
+		Softmax(scores[:n])
 		o := rs.att[row*h.qStride+head*hd : row*h.qStride+(head+1)*hd]
 		clear(o)
 		n = 0
@@ -359,20 +347,19 @@ func (a *attentionTask) score(scores []float32, n int, q []float32, g int, seg s
 		return n
 	}
 	out := scores[n : n+seg.n]
-	kernels.DotRows(out, seg.k[g*len(q):], seg.stride, q)
+	kernels.DotRows(out, seg.k[g*seg.headStride:], seg.stride, q)
 	for j := range out {
 		out[j] *= a.scale
 	}
 	return n + seg.n
 }
 
-// weigh adds p_t·v_t for the positions of seg, p_t read from scores[n] on.
+// weigh adds p_t·v_t for the positions of seg, p_t read from scores[n] on,
+// and returns the next index.
 func (a *attentionTask) weigh(o, scores []float32, n, g int, seg segment) int {
-	hd := len(o)
-	for j := 0; j < seg.n; j++ {
-		off := j*seg.stride + g*hd
-		kernels.Axpy(scores[n], seg.v[off:off+hd], o)
-		n++
+	if seg.n == 0 {
+		return n
 	}
-	return n
+	kernels.AxpyRows(o, scores[n:n+seg.n], seg.v[g*seg.headStride:], seg.stride)
+	return n + seg.n
 }

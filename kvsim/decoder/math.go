@@ -2,45 +2,10 @@ package decoder
 
 import "math"
 
-// Element-wise math of the blocks, float32 throughout. Every path (cached,
-// uncached, recompute) calls the same functions in the same order, which is
-// what makes their logits bit-identical.
+// Scalar math of the blocks, float32 throughout; the element-wise steps
+// built on it are in elementwise.go.
 
 const normEps = 1e-5 // LayerNorm and RMSNorm ε (GPT-2, LLaMA-2)
-
-// layerNorm sets y = (x - mean(x)) / √(var(x) + ε) ⊙ g + b.
-func layerNorm(y, x, g, b []float32) {
-	n := len(x)
-	y, g, b = y[:n], g[:n], b[:n]
-	var sum float32
-	for _, v := range x {
-		sum += v
-	}
-	mean := sum / float32(n)
-	var ss float32
-	for _, v := range x {
-		d := v - mean
-		ss += d * d
-	}
-	inv := float32(1 / math.Sqrt(float64(ss/float32(n)+normEps)))
-	for i, v := range x {
-		y[i] = (v-mean)*inv*g[i] + b[i]
-	}
-}
-
-// rmsNorm sets y = x / √(mean(x²) + ε) ⊙ g.
-func rmsNorm(y, x, g []float32) {
-	n := len(x)
-	y, g = y[:n], g[:n]
-	var ss float32
-	for _, v := range x {
-		ss += v * v
-	}
-	inv := float32(1 / math.Sqrt(float64(ss/float32(n)+normEps)))
-	for i, v := range x {
-		y[i] = v * inv * g[i]
-	}
-}
 
 // gelu is GPT-2's tanh approximation:
 // gelu(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh u = 1 - 2/(e^{2u}+1).
@@ -52,27 +17,6 @@ func gelu(x float32) float32 {
 
 // silu(x) = x·σ(x) = x / (1 + e^{-x}).
 func silu(x float32) float32 { return x / (1 + exp32(-x)) }
-
-// softmax sets x_i = e^{x_i - max x} / Σ_j e^{x_j - max x}.
-func softmax(x []float32) {
-	if len(x) == 0 {
-		return
-	}
-	m := x[0]
-	for _, v := range x[1:] {
-		m = max(m, v)
-	}
-	var sum float32
-	for i, v := range x {
-		e := exp32(v - m)
-		x[i] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for i := range x {
-		x[i] *= inv
-	}
-}
 
 // exp32 is e^x in float32 to about 2 ulp: e^x = 2^n · e^r with
 // n = round(x/ln 2), r = x - n·ln 2 ∈ [-ln2/2, ln2/2], e^r by a degree-6
@@ -109,20 +53,6 @@ func fillRopeTable(cos, sin []float32, headDim int, base float64) {
 			s, c := math.Sincos(float64(p) * freq)
 			cos[p*half+i], sin[p*half+i] = float32(c), float32(s)
 		}
-	}
-}
-
-// rotate applies RoPE to one head vector v (hd) at a position, in the
-// rotate-half layout of Hugging Face LLaMA (pairs (i, i+hd/2)):
-//
-//	v_i ← v_i cos θ_i − v_{i+hd/2} sin θ_i,  v_{i+hd/2} ← v_{i+hd/2} cos θ_i + v_i sin θ_i
-func rotate(v, cos, sin []float32) {
-	half := len(cos)
-	a, b := v[:half], v[half:2*half]
-	for i := range a {
-		x0, x1 := a[i], b[i]
-		a[i] = x0*cos[i] - x1*sin[i]
-		b[i] = x1*cos[i] + x0*sin[i]
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // matVecGo is the hand-written yardstick: a plain Go matrix-vector product
@@ -32,9 +35,10 @@ func matVecGo(out, w, x []float32, rows, cols int) {
 	}
 }
 
-// BenchmarkMatVec compares the three kernels, one thread each, on the
-// llama-110m shapes (attention 768x768, MLP 2048x768, LM head 32000x768);
-// the figures are in the package doc:
+// BenchmarkMatVec compares the kernels, one thread each, on the llama-110m
+// shapes (attention 768x768, MLP 2048x768, LM head 32000x768), the matrix
+// on huge pages (PreferHugePages) or not (4k); the figures are in the
+// package doc:
 //
 //	go test -run '^$' -bench MatVec ./kvsim/kernels
 func BenchmarkMatVec(b *testing.B) {
@@ -42,32 +46,43 @@ func BenchmarkMatVec(b *testing.B) {
 	one, _ := NewPool(1)
 	defer one.Close()
 	for _, sh := range []struct{ rows, cols int }{{768, 768}, {2048, 768}, {32000, 768}} {
-		w := randomSlice(r, sh.rows*sh.cols)
 		x := randomSlice(r, sh.cols)
 		out := Aligned(sh.rows)
-		name := fmt.Sprintf("%dx%d", sh.rows, sh.cols)
-		for _, avx2 := range []bool{false, true} {
-			if avx2 && !hasAVX2 {
+		for _, pages := range []string{"4k", "huge"} {
+			w := randomSlice(r, sh.rows*sh.cols)
+			if pages == "huge" && !PreferHugePages(w) {
 				continue
 			}
-			kernel := "gonum/"
-			if avx2 {
-				kernel = "avx2/"
+			name := fmt.Sprintf("%dx%d/%s", sh.rows, sh.cols, pages)
+			kernels := []struct {
+				name string
+				run  func()
+			}{
+				{"go", func() { matVecGo(out, w, x, sh.rows, sh.cols) }},
+				{"gonum", func() {
+					gonum.Implementation{}.Sgemv(blas.NoTrans, sh.rows, sh.cols, 1, w, sh.cols, x, 1, 0, out, 1)
+				}},
 			}
-			b.Run(kernel+name, func(b *testing.B) {
-				one.avx2 = avx2
-				b.SetBytes(int64(4 * sh.rows * sh.cols))
-				for b.Loop() {
-					one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1)
-				}
-			})
+			if hasAVX2 {
+				kernels = append(kernels,
+					struct {
+						name string
+						run  func()
+					}{"avx2-4rows", func() { dotRowsAVX2(out, w, sh.cols, x) }},
+					struct {
+						name string
+						run  func()
+					}{"avx2-stream", func() { one.MatMul(out, sh.rows, w, sh.rows, sh.cols, x, sh.cols, 1) }})
+			}
+			for _, k := range kernels {
+				b.Run(k.name+"/"+name, func(b *testing.B) {
+					b.SetBytes(int64(4 * sh.rows * sh.cols))
+					for b.Loop() {
+						k.run()
+					}
+				})
+			}
 		}
-		b.Run("go/"+name, func(b *testing.B) {
-			b.SetBytes(int64(4 * sh.rows * sh.cols))
-			for b.Loop() {
-				matVecGo(out, w, x, sh.rows, sh.cols)
-			}
-		})
 	}
 }
 
@@ -90,5 +105,36 @@ func BenchmarkMatMulThreads(b *testing.B) {
 			})
 			p.Close()
 		}
+	}
+}
+
+// BenchmarkMatMulBatch compares the batched kernels on one thread: a
+// 64-token batch through the llama-110m MLP shape (2048x768), with the
+// AVX2 four-row kernel or the AVX-512 tile (the same bits):
+//
+//	go test -run '^$' -bench MatMulBatch ./kvsim/kernels
+func BenchmarkMatMulBatch(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const rows, cols, n = 2048, 768, 64
+	w := randomSlice(r, rows*cols)
+	x := randomSlice(r, n*cols)
+	out := Aligned(n * rows)
+	p, _ := NewPool(1)
+	defer p.Close()
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !hasAVX512 || !hasAVX2 {
+			continue
+		}
+		name := "avx2-4rows"
+		if avx512 {
+			name = "avx512-tile"
+		}
+		b.Run(name, func(b *testing.B) {
+			p.avx512 = avx512
+			for b.Loop() {
+				p.MatMul(out, rows, w, rows, cols, x, cols, n)
+			}
+			b.ReportMetric(2*float64(n*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

@@ -14,24 +14,48 @@
 // Each output is one dot product, so a value does not depend on n, on the
 // thread count or on how rows are split: a token's logits are bit-identical
 // whether it runs alone or inside a batch. DotRows (a query against keys
-// stored at a stride) and Dot use the same summation, Axpy is y += αx.
+// stored at a stride) and Dot use the same summation, Axpy is y += αx and
+// AxpyRows a weighted sum of rows (attention's Σ_t p_t v_t) with the same
+// roundings as one Axpy per row.
 //
 // # Which kernel
 //
-// Three were measured (BenchmarkMatVec, one thread, llama-110m shapes, on the
-// 2-core Xeon this was written on, GB/s of weights streamed):
+// One token's product (a decode step) reads each weight once, and a model's
+// weights are far larger than the caches, so the kernel's speed is the rate
+// at which it streams W from memory. MatMul then runs streamRowsAVX2: row
+// after row, W read front to back in one stream, which the hardware
+// prefetcher follows better than the four interleaved rows of dot4AVX2; and
+// the decoder puts its weights on transparent huge pages (PreferHugePages),
+// one TLB entry per 2 MiB instead of per 4 KiB. BenchmarkMatVec, one thread,
+// llama-110m shapes, GB/s of weights streamed (2-core AMD EPYC Zen 4 KVM
+// guest, 32 MiB L3, shared with other work; medians of 3 taken while its
+// CPUs were otherwise idle):
 //
-//	                     768x768   2048x768   32000x768 (out of cache)
-//	hand-written Go        15.2      15.1        5.6    (8 scalar accumulators)
-//	gonum BLAS Sgemv       37.5      28.4       10.7    (SSE)
-//	AVX2/FMA (this pkg)    54.5      30.0       20.5    (4 rows per load of x)
+//	                       768x768   2048x768   32000x768   32000x768
+//	                       (cached)  (cached)   4 KiB pages huge pages
+//	hand-written Go           9.5       9.1         9.6         9.3
+//	gonum BLAS Sgemv         38.9      37.4        20.1        27.3
+//	AVX2, 4 rows at once     74.0      78.0        14.9        17.0
+//	AVX2, row after row      70.2      72.9        19.0        31.0
 //
-// so MatMul uses the AVX2/FMA assembly (dot_amd64.s) where the CPU has AVX2
-// and FMA, and gonum's Sgemv elsewhere; the Go loop stays in the benchmark as
-// the yardstick. The assembly sums every row in one fixed order with
-// unaligned loads, so results do not depend on alignment (gonum's Sdot peels
-// to align one operand, which is why Aligned and Stride exist: they keep the
-// fallback's order fixed too).
+// (the two smaller matrices stay in cache from one pass to the next; a
+// decode step's do not, since the whole model passes through between them).
+// A batch of tokens (prefill, an uncached step, recompute) is compute-bound
+// instead: each block of W, while it sits in L2, meets every token, four
+// rows at a time (dot4AVX2) or, where the CPU has AVX-512, in a tile of 4
+// rows x 6 tokens held in 24 of its 32 vector registers (tile4x6AVX512),
+// which loads each block of W once for six tokens: BenchmarkMatMulBatch
+// (2048x768 by 64 tokens, one thread, the machine above, medians of 3)
+// gave 47 GFLOP/s with dot4AVX2 and 84 with the tile. A 16-lane version of
+// the one-token stream was tried and streamed no faster there than the
+// 8-lane one, so the stream stays AVX2. CPUs without AVX2 and FMA get
+// gonum's Sgemv; the Go loop stays in the benchmark as the yardstick.
+//
+// The assembly sums every row in one fixed order with unaligned loads
+// (dot_amd64.s): a value does not depend on the kernel that computed it, on
+// n, on the thread count or on alignment (tested bit for bit on odd sizes
+// and unaligned tails). Gonum's Sdot peels to align one operand, which is
+// why Aligned and Stride exist: they keep the fallback's order fixed too.
 //
 // # Worker pool
 //

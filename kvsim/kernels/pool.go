@@ -35,8 +35,9 @@ type Pool struct {
 	wake    []chan struct{}
 	quit    atomic.Bool
 
-	mm   matMulTask // reused by MatMul so that a call allocates nothing
-	avx2 bool       // MatMul uses the AVX2/FMA dot products, else gonum's Sgemv
+	mm     matMulTask // reused by MatMul so that a call allocates nothing
+	avx2   bool       // MatMul uses the AVX2/FMA dot products, else gonum's Sgemv
+	avx512 bool       // batched MatMul uses the AVX-512 tile (with avx2)
 }
 
 type job struct {
@@ -58,7 +59,7 @@ func NewPool(threads int) (*Pool, error) {
 	if threads > 1024 {
 		return nil, fmt.Errorf("kernels: %d threads is absurd; use at most 1024 (0 means one per core)", threads)
 	}
-	p := &Pool{threads: threads, avx2: hasAVX2, parked: make([]atomic.Bool, threads)}
+	p := &Pool{threads: threads, avx2: hasAVX2, avx512: hasAVX512, parked: make([]atomic.Bool, threads)}
 	for w := 1; w < threads; w++ {
 		p.wake = append(p.wake, make(chan struct{}, 1))
 	}
