@@ -41,12 +41,23 @@ def problems_in(nb) -> list[str]:
 
 def run(path: pathlib.Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
+    started: dict[int, float] = {}
+    took: dict[int, float] = {}
+
+    def on_start(cell, cell_index):
+        started[cell_index] = time.monotonic()
+
+    def on_done(cell, cell_index, execute_reply):
+        took[cell_index] = time.monotonic() - started.get(cell_index, time.monotonic())
+
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,
         kernel_name="gonb",
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent.resolve())}},
+        on_cell_start=on_start,
+        on_cell_executed=on_done,
     )
     start = time.monotonic()
     client.execute()
@@ -56,6 +67,8 @@ def run(path: pathlib.Path) -> list[str]:
     found = problems_in(nb)
     status = "FAIL" if found else "ok"
     print(f"{status:4} {path} ({len(nb.cells)} cells, {elapsed:.1f} s)", flush=True)
+    slowest = sorted(took.items(), key=lambda kv: -kv[1])[:3]
+    print("     slowest cells: " + ", ".join(f"#{i} {t:.1f} s" for i, t in slowest), flush=True)
     return found
 
 

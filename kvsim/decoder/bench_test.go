@@ -30,18 +30,19 @@ import (
 // "decode (tok/s)" column; both leave out the first step. Measured
 // 2026-12-01 on a 2-vCPU AMD EPYC (Zen 4, AVX-512) KVM guest, 32 MiB L3,
 // 23 GiB, Linux 6.18 (transparent huge pages: madvise), Go 1.26.8,
-// gcc 12.2.0, in 16 pairs per row, the two programs in turn (which one went
-// first alternating), each pair started once the CPUs had been 99% idle
-// for 3 s; ratio taken pair by pair, median (min-max):
+// gcc 12.2.0, otherwise idle, in 16 pairs per row, the two programs in turn
+// (which one went first alternating), each pair started once the CPUs had
+// been 95% idle for 3 s (tools/llama2c-pairs.sh; docs/llama2c-pairs.txt);
+// ratio taken pair by pair, median (min-max):
 //
 //	                                    llama2.c tok/s   kvsim tok/s    kvsim/llama2.c
-//	1 thread,  -Ofast -march=native      51.7 (48-55)     59.9 (54-65)   1.14 (1.06-1.25)
-//	2 threads, runomp, OMP_NUM_THREADS   68.2 (59-100)    70.8 (65-104)  1.03 (0.69-1.17)
+//	1 thread,  -Ofast -march=native      51.0 (46-56)     58.2 (53-62)   1.13 (1.06-1.25)
+//	2 threads, runomp, OMP_NUM_THREADS   68.3 (61-102)    69.8 (65-96)   1.01 (0.72-1.43)
 //
-// The machine was shared (busy between the pairs), and its memory
-// bandwidth, which sets both programs' pace, wandered with other load on
-// the host: hence the spread, widest on 2 threads, where both programs
-// read about as fast as this machine's memory delivers. The gain over
+// The memory bandwidth, which sets both programs' pace, wanders with load
+// elsewhere on the host: hence the spread, widest on 2 threads (quartiles of
+// the ratio 0.89-1.11, a tie), where both programs read about as fast as
+// this machine's memory delivers. The gain over
 // llama2.c comes from reading the weights faster: one sequential stream per
 // matrix and huge pages (see kvsim/kernels). run.c maps its checkpoint from
 // the page cache and ran faster from a recently written copy of the file
