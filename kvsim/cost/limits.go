@@ -31,7 +31,7 @@ func (p *Predictor) checkSizes(ps pass) error {
 		return nil
 	}
 	return fmt.Errorf("cost: batch %d at context %.0f needs %.3g bytes of KV cache and logits per device, more than kvsim can represent (%.3g); no device holds that: use a smaller batch or context",
-		ps.batch, ps.context+ps.newTokens, kv+act, float64(maxBytes))
+		ps.batch, ps.span(), kv+act, float64(maxBytes))
 }
 
 // bytesOf converts a byte count known to be below maxBytes.

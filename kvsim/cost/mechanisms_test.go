@@ -312,3 +312,36 @@ func TestChunkedPrompts(t *testing.T) {
 		t.Errorf("empty prompt: %v", err)
 	}
 }
+
+// TestUncachedStepIsAPrefill: without a cache a step runs its whole prefix
+// again, so its attention is that of a prefill of context+1 tokens, also
+// where scores are materialised (llama.cpp without -fa), with and without
+// a sliding window.
+func TestUncachedStepIsAPrefill(t *testing.T) {
+	for _, name := range []string{"llama3-8b", "mistral-7b"} {
+		p := mustPredictor(t, name, "h100-sxm", Options{Engine: LlamaCpp})
+		const context = 8191
+		step, err := p.Decode(1, context, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefill, err := p.Prefill(1, context+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attn := func(s Step) Op {
+			for _, op := range s.Ops {
+				if op.Name == "attention" {
+					return op
+				}
+			}
+			t.Fatalf("%s: no attention op in %+v", name, s.Ops)
+			return Op{}
+		}
+		a, b := attn(step), attn(prefill)
+		if a.FLOPs != b.FLOPs || a.ActivationBytes != b.ActivationBytes {
+			t.Errorf("%s: uncached step attention %.4g FLOPs, %.4g bytes; prefill of %d tokens %.4g, %.4g",
+				name, a.FLOPs, a.ActivationBytes, context+1, b.FLOPs, b.ActivationBytes)
+		}
+	}
+}

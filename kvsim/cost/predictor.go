@@ -314,6 +314,16 @@ type pass struct {
 	logitRows float64 // rows through the LM head: one per request
 }
 
+// span is the positions a pass's last new token sees, before any window:
+// the cached tokens before the pass and the pass's own. An uncached pass
+// runs its whole prefix as new tokens, so nothing comes before them.
+func (ps pass) span() float64 {
+	if ps.cached {
+		return ps.context + ps.newTokens
+	}
+	return ps.newTokens
+}
+
 // decodePass describes a decode step at a (possibly fractional, for mean
 // contexts) context per request.
 func (p *Predictor) decodePass(batch int, context float64, cached bool) pass {

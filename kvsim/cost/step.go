@@ -516,7 +516,7 @@ func (p *Predictor) attentionWork(ps pass, k kernelCounts, hDev, qOut, attnOut, 
 	kvRead := ps.kvRead * p.kvBytesDev
 	positions := ps.attended
 	if !p.eng.FlashAttention {
-		positions = float64(ps.batch) * ps.newTokens * p.window(ps.context+ps.newTokens)
+		positions = float64(ps.batch) * ps.newTokens * p.window(ps.span())
 	}
 	w := work{name: "attention", kernels: kernels, flops: perPosition * positions,
 		kv: kvRead, a: rows * ab * (qOut + attnOut + kvOut),
