@@ -238,29 +238,54 @@ func quantile(xs []float64, q float64) float64 {
 
 // checkKernelIdle reads, a few seconds after the notebook opened and before
 // any cell ran, the kernel status JupyterLab shows (toolbar and status bar).
-func checkKernelIdle(t *testing.T, b *browsertest.Browser, name, shots string) {
+// The server's connection check (jupyter_server's nudge) can swallow the
+// status that answers the page's own kernel_info_request when the kernel
+// answers both at once (seen once in a dozen CI runs); the page then shows
+// Unknown until a cell runs, and a reload shows Idle. So one reload is
+// allowed, logged; Unknown after it fails the test.
+func checkKernelIdle(t *testing.T, b *browsertest.Browser, lab *browsertest.Lab, name, shots string) {
 	t.Helper()
-	var st struct {
-		Status, Display, Toolbar string
+	st, ok := kernelIdleWithin(t, b, name, 30*time.Second)
+	if !ok {
+		t.Logf("kernel status %q (display %q, toolbar %q) 30 s after the notebook opened; reloading the page once", st.Status, st.Display, st.Toolbar)
+		if err := b.Eval(`(location.reload(), true)`, nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		wait(t, b, lab, 90*time.Second, browsertest.KernelConnectedJS(name))
+		st, ok = kernelIdleWithin(t, b, name, 30*time.Second)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	if err := b.ScreenshotElement(`.jp-NotebookPanel`, filepath.Join(shots, "lab-opened.png")); err != nil {
+		t.Logf("screenshot: %v", err)
+	}
+	if !ok {
+		t.Errorf("kernel status %q (display %q, toolbar %q) 30 s after the notebook opened, and again after a reload; want idle", st.Status, st.Display, st.Toolbar)
+		return
+	}
+	t.Logf("kernel after opening: %s (display %q, toolbar %q)", st.Status, st.Display, fmt.Sprint(st.Toolbar))
+}
+
+type kernelStatus struct {
+	Status, Display, Toolbar string
+}
+
+// kernelIdleWithin polls the status JupyterLab shows until it reads idle.
+func kernelIdleWithin(t *testing.T, b *browsertest.Browser, name string, limit time.Duration) (kernelStatus, bool) {
+	t.Helper()
+	var st kernelStatus
+	deadline := time.Now().Add(limit)
 	for {
 		if err := b.Eval(`(() => { const w = `+browsertest.NotebookJS(name)+`; const k = w.sessionContext.session.kernel;
 			const tb = w.node.querySelector('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus, [data-jp-item-name="kernelStatus"]');
 			return {Status: k.status, Display: w.sessionContext.kernelDisplayStatus, Toolbar: tb ? (tb.getAttribute('title') || tb.innerText || '') : ''}; })()`, &st); err != nil {
 			t.Fatal(err)
 		}
-		if st.Status == "idle" || time.Now().After(deadline) {
-			break
+		if st.Status == "idle" {
+			return st, true
+		}
+		if time.Now().After(deadline) {
+			return st, false
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if err := b.ScreenshotElement(`.jp-NotebookPanel`, filepath.Join(shots, "lab-opened.png")); err != nil {
-		t.Logf("screenshot: %v", err)
-	}
-	if st.Status != "idle" {
-		t.Errorf("kernel status %q (display %q, toolbar %q) 30 s after the notebook opened; want idle", st.Status, st.Display, st.Toolbar)
-		return
-	}
-	t.Logf("kernel after opening: %s (display %q, toolbar %q)", st.Status, st.Display, fmt.Sprint(st.Toolbar))
 }

@@ -77,7 +77,7 @@ func TestNotebookWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait(t, b, lab, 90*time.Second, browsertest.KernelConnectedJS(name))
-	checkKernelIdle(t, b, name, shots)
+	checkKernelIdle(t, b, lab, name, shots)
 	start := time.Now()
 	// Not awaited: the command's promise resolves only when every cell ran.
 	if err := b.Eval(`(jupyterapp.commands.execute('notebook:run-all-cells'), true)`, nil); err != nil {
