@@ -238,10 +238,9 @@ func quantile(xs []float64, q float64) float64 {
 
 // checkKernelIdle reads, a few seconds after the notebook opened and before
 // any cell ran, the kernel status JupyterLab shows (toolbar and status bar).
-// The server's connection check (jupyter_server's nudge) can swallow the
-// status that answers the page's own kernel_info_request when the kernel
-// answers both at once (seen once in a dozen CI runs); the page then shows
-// Unknown until a cell runs, and a reload shows Idle. So one reload is
+// Once in a dozen CI runs the page received no status after opening (most
+// likely lost around jupyter_server's connection check, its nudge) and
+// showed Unknown until a cell ran; a reload shows Idle. So one reload is
 // allowed, logged; Unknown after it fails the test.
 func checkKernelIdle(t *testing.T, b *browsertest.Browser, lab *browsertest.Lab, name, shots string) {
 	t.Helper()
