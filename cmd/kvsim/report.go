@@ -68,13 +68,14 @@ func runReport(args []string, e *env) error {
 		minimum{"long-new", sz.LongNew, 2}, minimum{"capacities", sz.CapacityPoints, 2}, minimum{"repeat", sz.Repeat, 1}); err != nil {
 		return err
 	}
-	// Before any work: the folder takes files, the page has its chart library
-	// (a build made before `make assets` has none), the picks and sizes can run.
-	if err := atomicfile.CheckDir(filepath.Join(*out, "data")); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
+	// Before any work: the page has its chart library (a build made before
+	// `make assets` has none; checked first, it changes nothing), the folder
+	// takes files, the picks and sizes can run.
 	if _, err := widgets.SetupHTML(); err != nil {
 		return err
+	}
+	if err := atomicfile.CheckDir(filepath.Join(*out, "data")); err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
 	lab, err := study.NewLab(p, *out)
 	if err != nil {

@@ -27,8 +27,8 @@ var tiny struct {
 // TestMain removes) and returns its folder and output.
 func tinyReportRun(t *testing.T) (out, stdout, stderr string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join("..", "..", "widgets", "assets", "dist", "echarts.min.js")); err != nil {
-		t.Skipf("kvsim report needs the ECharts library: run `make assets` first (%v)", err)
+	if !chartLibraryInstalled() {
+		t.Skip("kvsim report needs the ECharts library: run `make assets` first")
 	}
 	tiny.once.Do(func() {
 		tiny.out = filepath.Join(reportTemp, "r")
@@ -138,11 +138,21 @@ func TestReportBadFlags(t *testing.T) {
 		{[]string{"report", "--out", dir, "--trace", filepath.Join(dir, "none.jsonl")}, 1, "none.jsonl"},
 		{[]string{"report", "--out", dir, "--small-model", "gpt3-175b", "--prompt", "4", "--new", "4"}, 1, "gpt3-175b"},
 	} {
+		if tc.code == 1 && !chartLibraryInstalled() {
+			t.Logf("%v: skipped: picks are checked after the chart library; run `make assets` first", tc.args)
+			continue
+		}
 		code, _, stderr := kvsim(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, stderr, tc.msg)
 		}
 	}
+}
+
+// chartLibraryInstalled: `make assets` has put ECharts where the build embeds it.
+func chartLibraryInstalled() bool {
+	_, err := os.Stat(filepath.Join("..", "..", "widgets", "assets", "dist", "echarts.min.js"))
+	return err == nil
 }
 
 // chartViews counts the chart views of every widget on a page (the runtime

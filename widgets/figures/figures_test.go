@@ -552,6 +552,9 @@ func TestSpeedupBySize(t *testing.T) {
 }
 
 func TestPageHasEverySection(t *testing.T) {
+	if _, err := widgets.SetupHTML(); err != nil {
+		t.Skipf("the page needs the ECharts library: run `make assets` first (%v)", err)
+	}
 	lab := tinyLab(t)
 	if _, err := study.Run(ctx, lab, study.KV, lab.KVSettings()); err != nil {
 		t.Fatal(err)
