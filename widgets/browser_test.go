@@ -360,26 +360,7 @@ func TestBrowserExportedNotebook(t *testing.T) {
 	nbconvert := venvBin(t, "jupyter-nbconvert")
 	b := startBrowser(t)
 	dir := t.TempDir()
-	setup, err := SetupHTML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := NewLiveChart(nil)
-	for n := 1; n <= 20; n++ {
-		xs, ys := make([]float64, n), make([]float64, n)
-		for i := range xs {
-			xs[i], ys[i] = float64(i+1), 0.5*float64(i+1)
-		}
-		if err := live.Update(NewLineChart("Live measurement", Axis{Name: "Step"}, Axis{Name: "Time", Unit: "ms"}).Series("decode", xs, ys)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := live.Done(); err != nil {
-		t.Fatal(err)
-	}
-	nb := filepath.Join(dir, "synthetic.ipynb")
-	notebookOf(t, nb, setup, demoExplorer().Render(), NewChart(sampleLine("Plain chart", 2)).Render(), live.Render())
-	html := exportHTML(t, nbconvert, nb, dir)
+	html := exportHTML(t, nbconvert, syntheticNotebook(t, dir), dir)
 	// nbconvert's template asks a CDN for require.js and MathJax; offline they fail, harmlessly.
 	checkPage(t, b, "file://"+html, 3, "synthetic-export", true)
 }

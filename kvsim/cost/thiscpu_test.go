@@ -13,6 +13,7 @@ import (
 	"kvcache/kvsim/cost"
 	"kvcache/kvsim/decoder"
 	"kvcache/kvsim/model"
+	"kvcache/kvsim/timing"
 )
 
 // Thresholds of the this-cpu cross-check.
@@ -68,7 +69,7 @@ func TestThisCPUPredictsBench(t *testing.T) {
 	}
 	cat := model.NewCatalog()
 	start := time.Now()
-	busy := sampleCPU()
+	busy := timing.StartLoad()
 	before := calibrate(t)
 	for _, tc := range cases {
 		if tc.long && testing.Short() {
@@ -95,11 +96,11 @@ func TestThisCPUPredictsBench(t *testing.T) {
 			runs[false] = bench(tc.newNoCache, decoder.CacheOff).Uncached
 		}
 		after := calibrate(t)
-		others := busy.othersBusy()
+		others, _ := busy.OthersBusy() // 0 where it cannot be read
 		t.Run(tc.model, func(t *testing.T) {
 			checkAgainstPrediction(t, spec, tc.prompt, runs, before, after, others)
 		})
-		before, busy = after, sampleCPU()
+		before, busy = after, timing.StartLoad()
 	}
 	t.Logf("took %.1f s", time.Since(start).Seconds())
 }
@@ -198,31 +199,4 @@ func compare(t *testing.T, spec model.Spec, c cost.Calibration, prompt int, cach
 		t.Fatal(err)
 	}
 	return cmp
-}
-
-// The sampler reads the fields it means: the machine's busy time over an
-// interval includes this process's own. The spin is bounded by this
-// process's CPU time, not the clock, so a busy machine only makes it longer.
-func TestSampleCPUCountsThisProcess(t *testing.T) {
-	s := sampleCPU()
-	if !s.ok {
-		t.Skip("no /proc/stat or rusage here")
-	}
-	const spin = 0.2 // seconds of this process's CPU time
-	deadline := time.Now().Add(30 * time.Second)
-	x, now := 1.0, s
-	for now.me-s.me < spin {
-		if time.Now().After(deadline) {
-			t.Skipf("this process got %.3f s of CPU in 30 s: the machine is too busy to check the sampler", now.me-s.me)
-		}
-		for range 100_000 {
-			x = math.Sqrt(x + 1)
-		}
-		now = sampleCPU()
-	}
-	me, machine := now.me-s.me, now.machine-s.machine
-	slack := float64(runtime.NumCPU()+1) / clockTicks // /proc/stat counts whole ticks per core
-	if machine < me-slack {
-		t.Errorf("after %.3f s of this process's CPU (x=%.3f), the machine counted only %.3f s busy", me, x, machine)
-	}
 }
