@@ -206,6 +206,20 @@ func (s ReplaySettings) load() (workload.Workload, ReplayResult, model.DType, er
 	return w, res, dtype, nil
 }
 
+// timer prices serving steps when a hardware is picked (nil otherwise) and
+// records the model's placement on it in res.
+func (s ReplaySettings) timer(dtype model.DType, res *ReplayResult) (sim.StepTimer, error) {
+	if s.Hardware == nil {
+		return nil, nil
+	}
+	timer, tp, err := ServingTimer(*s.Model, *s.Hardware, dtype)
+	if err != nil {
+		return nil, err
+	}
+	res.TP, res.Hardware = tp, s.Hardware.Name
+	return timer, nil
+}
+
 // Replay runs the workload at every capacity and policy, capacities in
 // parallel (sim.Prepared.SweepCapacity), the unbounded cache last.
 func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
@@ -245,12 +259,9 @@ func Replay(ctx context.Context, s ReplaySettings) (ReplayResult, error) {
 	if err := checkVisits(w, res.Stats.PromptBlocks, runs); err != nil {
 		return ReplayResult{}, err
 	}
-	var timer sim.StepTimer
-	if s.Hardware != nil {
-		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
-			return ReplayResult{}, err
-		}
-		res.Hardware = s.Hardware.Name
+	timer, err := s.timer(dtype, &res)
+	if err != nil {
+		return ReplayResult{}, err
 	}
 	p, err := sim.Prepare(w)
 	if err != nil {

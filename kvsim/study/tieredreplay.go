@@ -84,12 +84,9 @@ func tieredReplay(ctx context.Context, s ReplaySettings, evictions []string, sta
 	if err := checkVisits(w, res.Stats.PromptBlocks, 1); err != nil {
 		return ReplayResult{}, err
 	}
-	var timer sim.StepTimer
-	if s.Hardware != nil {
-		if timer, res.TP, err = ServingTimer(*s.Model, *s.Hardware, dtype); err != nil {
-			return ReplayResult{}, err
-		}
-		res.Hardware = s.Hardware.Name
+	timer, err := s.timer(dtype, &res)
+	if err != nil {
+		return ReplayResult{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return ReplayResult{}, err
