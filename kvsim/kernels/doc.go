@@ -27,28 +27,30 @@
 // prefetcher follows better than the four interleaved rows of dot4AVX2; and
 // the decoder puts its weights on transparent huge pages (PreferHugePages),
 // one TLB entry per 2 MiB instead of per 4 KiB. BenchmarkMatVec, one thread,
-// llama-110m shapes, GB/s of weights streamed (2-core AMD EPYC Zen 4 KVM
-// guest, 32 MiB L3, shared with other work; medians of 3 taken while its
-// CPUs were otherwise idle):
+// llama-110m shapes, GB/s of weights streamed, median (min-max) of 5 runs
+// (`go test -run '^$' -bench MatVec -count 5 -cpu 1`; 2-core AMD EPYC Zen 4
+// KVM guest, 32 MiB L3, otherwise idle):
 //
-//	                       768x768   2048x768   32000x768   32000x768
-//	                       (cached)  (cached)   4 KiB pages huge pages
-//	hand-written Go           9.5       9.1         9.6         9.3
-//	gonum BLAS Sgemv         38.9      37.4        20.1        27.3
-//	AVX2, 4 rows at once     74.0      78.0        14.9        17.0
-//	AVX2, row after row      70.2      72.9        19.0        31.0
+//	                       768x768       2048x768      32000x768     32000x768
+//	                       (cached)      (cached)      4 KiB pages   huge pages
+//	hand-written Go         9.8 (9.7-10)  9.7 (9.1-9.8) 9.8 (9.7-9.9) 9.6 (9.4-9.7)
+//	gonum BLAS Sgemv       40 (40-41)    40 (39-40)    24 (23-25)    30 (29-30)
+//	AVX2, 4 rows at once   77 (75-80)    76 (71-76)    15 (14-15)    17 (17-18)
+//	AVX2, row after row    64 (61-73)    69 (59-73)    21 (21-22)    30 (29-32)
 //
-// (the two smaller matrices stay in cache from one pass to the next; a
-// decode step's do not, since the whole model passes through between them).
+// (4 KiB pages in the first two columns; the two smaller matrices stay in
+// cache from one pass to the next; a decode step's do not, since the whole
+// model passes through between them). At the decode shape the stream only
+// ties gonum's Sgemv; it stays for the fixed summation order below.
 // A batch of tokens (prefill, an uncached step, recompute) is compute-bound
 // instead: each block of W, while it sits in L2, meets every token, four
 // rows at a time (dot4AVX2) or, where the CPU has AVX-512, in a tile of 4
 // rows x 6 tokens held in 24 of its 32 vector registers (tile4x6AVX512),
 // which loads each block of W once for six tokens: BenchmarkMatMulBatch
-// (2048x768 by 64 tokens, one thread, the machine above, medians of 3)
-// gave 47 GFLOP/s with dot4AVX2 and 84 with the tile. A 16-lane version of
-// the one-token stream was tried and streamed no faster there than the
-// 8-lane one, so the stream stays AVX2. CPUs without AVX2 and FMA get
+// (2048x768 by 64 tokens, one thread, the machine above, 5 runs) gave
+// 46 (43-48) GFLOP/s with dot4AVX2 and 76 (75-79) with the tile. A 16-lane
+// version of the one-token stream was tried and streamed no faster there
+// than the 8-lane one, so the stream stays AVX2. CPUs without AVX2 and FMA get
 // gonum's Sgemv; the Go loop stays in the benchmark as the yardstick.
 //
 // The assembly sums every row in one fixed order with unaligned loads
